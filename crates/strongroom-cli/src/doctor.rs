@@ -1,0 +1,169 @@
+//! Printing `strongroom doctor`'s report as a table or as JSON.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+use strongroom::doctor::{self, Check, Machine, Report, Status};
+
+/// Runs the doctor and prints its report; exit code 0 only when no check failed.
+pub(crate) fn run(as_json: bool) -> ExitCode {
+    let report = doctor::run(super::run_probe_child);
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&report)).expect("JSON values always serialize")
+        );
+    } else {
+        print_table(&report);
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn bytes(n: Option<u64>) -> String {
+    match n {
+        None => "unlimited".to_owned(),
+        Some(0) => "0".to_owned(),
+        Some(n) if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        Some(n) if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        Some(n) => format!("{n} bytes"),
+    }
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn machine_rows(m: &Machine) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "kernel",
+            m.kernel.clone().unwrap_or_else(|| "unknown".into()),
+        ),
+        ("page size", format!("{} bytes", m.page_size)),
+        (
+            "memfd_secret",
+            if m.secret_memory {
+                "available"
+            } else {
+                "not available"
+            }
+            .into(),
+        ),
+        (
+            "RLIMIT_MEMLOCK",
+            format!(
+                "{} ({} locked now)",
+                bytes(m.memlock_limit),
+                bytes(m.locked_now)
+            ),
+        ),
+        (
+            "CAP_IPC_LOCK",
+            format!(
+                "{}{}",
+                yes_no(m.cap_ipc_lock),
+                if m.cap_ipc_lock == Some(true) {
+                    " (locking is not limited)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (
+            "effective uid",
+            m.euid.map_or("unknown".into(), |u| u.to_string()),
+        ),
+        (
+            "core dumps",
+            format!(
+                "RLIMIT_CORE {}, core_pattern {:?}",
+                bytes(m.core_limit),
+                m.core_pattern.as_deref().unwrap_or("?")
+            ),
+        ),
+        (
+            "ptrace scope",
+            m.ptrace_scope
+                .clone()
+                .unwrap_or_else(|| "no Yama module (classic ptrace rules)".into()),
+        ),
+    ]
+}
+
+fn print_table(report: &Report) {
+    println!("strongroom doctor: memory protections on this machine\n");
+    println!("Machine");
+    for (key, value) in machine_rows(&report.machine) {
+        println!("  {key:<16} {value}");
+    }
+    println!("\nChecks");
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        println!(
+            "  {:<4}  {:<width$}  {}",
+            label(check.status),
+            check.name,
+            check.detail
+        );
+        if let Some(remedy) = &check.remedy {
+            println!("  {:<4}  {:<width$}  -> {remedy}", "", "");
+        }
+    }
+    let count = |s: Status| report.checks.iter().filter(|c| c.status == s).count();
+    println!(
+        "\n{} passed, {} failed, {} skipped",
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Skip)
+    );
+}
+
+fn label(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Skip => "SKIP",
+    }
+}
+
+fn to_json(report: &Report) -> serde_json::Value {
+    let m = &report.machine;
+    json!({
+        "passed": report.passed(),
+        "machine": {
+            "kernel": m.kernel,
+            "page_size": m.page_size,
+            "memfd_secret": m.secret_memory,
+            "memlock_limit_bytes": m.memlock_limit,
+            "locked_bytes": m.locked_now,
+            "cap_ipc_lock": m.cap_ipc_lock,
+            "euid": m.euid,
+            "core_pattern": m.core_pattern,
+            "core_limit_bytes": m.core_limit,
+            "ptrace_scope": m.ptrace_scope,
+        },
+        "checks": report.checks.iter().map(check_json).collect::<Vec<_>>(),
+    })
+}
+
+fn check_json(c: &Check) -> serde_json::Value {
+    json!({
+        "name": c.name,
+        "status": label(c.status).to_lowercase(),
+        "detail": c.detail,
+        "remedy": c.remedy,
+    })
+}

@@ -1,0 +1,409 @@
+//! The guarded policy: one mapping per secret, laid out as
+//!
+//! ```text
+//! | guard page | canary ... canary | data | guard page |
+//!              ^ inner pages, read-write    ^ data ends exactly at the trailing guard
+//! ```
+//!
+//! (the memguard / libsodium layout). An overflow of even one byte faults on the trailing
+//! guard; an underflow first overwrites the canary, checked when the region is freed, and
+//! then faults on the leading guard. The inner pages are `memfd_secret` pages where the
+//! policy and kernel allow, else anonymous pages that are locked, kept out of dumps and
+//! wiped on fork. Freed regions are wiped and may be kept for reuse ([`super::region_cache`]).
+
+use std::io;
+use std::mem::ManuallyDrop;
+use std::ops::Range;
+use std::ptr::NonNull;
+
+use super::canary::{self, CANARY_LEN};
+use super::region_cache;
+use crate::error::{Error, Result};
+use crate::policy::{ForkSafety, Need, Policy, Protection, Protections};
+use crate::sys::{self, Access, Backing, ForkExclusion};
+
+/// A guarded mapping with no data semantics yet: what the region cache keeps.
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    /// Start of the leading guard page.
+    base: NonNull<u8>,
+    /// Bytes between the guards, a whole number of pages.
+    inner_len: usize,
+    protections: Protections,
+    /// The policy it was made under; a cached mapping is reused only for the same policy.
+    pub(super) policy: Policy,
+    /// `sys::fork_generation()` when mapped.
+    pub(super) generation: u32,
+}
+
+// SAFETY: a Mapping exclusively owns its pages; nothing in it is tied to a thread.
+unsafe impl Send for Mapping {}
+
+impl Mapping {
+    pub(super) fn inner_len(&self) -> usize {
+        self.inner_len
+    }
+
+    fn inner(&self) -> NonNull<u8> {
+        // SAFETY: the inner pages start one page after the leading guard, inside the mapping.
+        unsafe { self.base.add(sys::page_size()) }
+    }
+
+    /// Maps a fresh region under `policy`; on any failure nothing stays mapped.
+    fn map(inner_len: usize, policy: Policy) -> Result<Self> {
+        let use_secret = match policy.secret_memory {
+            Need::Off => false,
+            _ if sys::secret_memory_available() => true,
+            Need::Required => return Err(Error::Unsupported(Protection::SecretMemory)),
+            Need::Preferred => false,
+        };
+        if use_secret {
+            match sys::map_guarded(inner_len, Backing::SecretMemory) {
+                Ok(base) => {
+                    return Self::protect_new(base, inner_len, Backing::SecretMemory, policy);
+                }
+                Err(e) if sys::is_lock_limit(&e) && policy.lock == Need::Required => {
+                    return Err(Error::lock_limit(inner_len));
+                }
+                Err(e) if policy.secret_memory == Need::Required => {
+                    return Err(classify(
+                        e,
+                        Protection::SecretMemory,
+                        "memfd_secret",
+                        inner_len,
+                    ));
+                }
+                Err(_) => {} // preferred only: fall back to anonymous pages, visibly
+            }
+        }
+        let base =
+            sys::map_guarded(inner_len, Backing::Anonymous).map_err(|e| Error::os("mmap", e))?;
+        Self::protect_new(base, inner_len, Backing::Anonymous, policy)
+    }
+
+    /// Applies the policy's protections to a freshly mapped region, or unmaps it and fails.
+    fn protect_new(
+        base: NonNull<u8>,
+        inner_len: usize,
+        backing: Backing,
+        policy: Policy,
+    ) -> Result<Self> {
+        let secret = backing == Backing::SecretMemory;
+        let mut mapping = Mapping {
+            base,
+            inner_len,
+            protections: Protections {
+                // memfd_secret pages are locked and excluded from dumps by the kernel itself.
+                locked: secret,
+                secret_memory: secret,
+                dump_excluded: secret,
+                fork: if cfg!(windows) {
+                    ForkSafety::NoFork
+                } else {
+                    ForkSafety::Inherited
+                },
+                guard_pages: !cfg!(miri),
+                canary: true,
+            },
+            policy,
+            generation: sys::fork_generation(),
+        };
+        // From here on, dropping `mapping` on an early return unmaps it.
+        let (inner, len) = (mapping.inner(), inner_len);
+        if !secret {
+            // SAFETY (both calls): the inner pages are ours, freshly mapped, unreferenced.
+            mapping.protections.locked =
+                apply(policy.lock, Protection::Lock, "mlock", len, || unsafe {
+                    sys::lock(inner, len)
+                })?
+                .is_some();
+            mapping.protections.dump_excluded = apply(
+                policy.dump_exclusion,
+                Protection::DumpExclusion,
+                "madvise(MADV_DONTDUMP)",
+                len,
+                || unsafe { sys::exclude_from_dumps(inner, len) },
+            )?
+            .is_some();
+        }
+        // SAFETY: as above.
+        let fork = apply(
+            policy.fork_exclusion,
+            Protection::ForkExclusion,
+            "madvise(fork)",
+            len,
+            || unsafe { sys::exclude_from_fork(inner, len, backing) },
+        )?;
+        if let Some(fork) = fork {
+            mapping.protections.fork = match fork {
+                ForkExclusion::Wiped => ForkSafety::Wiped,
+                ForkExclusion::Unmapped => ForkSafety::Unmapped,
+                ForkExclusion::NoFork => ForkSafety::NoFork,
+            };
+        }
+        Ok(mapping)
+    }
+
+    /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
+    fn lost_to_fork(&self) -> bool {
+        self.generation != sys::fork_generation()
+            && matches!(
+                self.protections.fork,
+                ForkSafety::Wiped | ForkSafety::Unmapped
+            )
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        if self.lost_to_fork() {
+            // The child's pages are zeros or absent, and the hole may now hold someone else's
+            // mapping: touching or unmapping it could hurt. The child's exit releases it.
+            return;
+        }
+        // SAFETY: we own the mapping and this is its last use.
+        unsafe { sys::unmap_guarded(self.base, self.inner_len) };
+    }
+}
+
+/// Runs one protection step under `need`: `Ok(Some)` applied, `Ok(None)` skipped or
+/// tolerated, `Err` when required and refused.
+fn apply<T>(
+    need: Need,
+    what: Protection,
+    op: &'static str,
+    len: usize,
+    step: impl FnOnce() -> io::Result<T>,
+) -> Result<Option<T>> {
+    if need == Need::Off {
+        return Ok(None);
+    }
+    match step() {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if need == Need::Required => Err(classify(e, what, op, len)),
+        Err(_) => Ok(None),
+    }
+}
+
+fn classify(e: io::Error, what: Protection, op: &'static str, len: usize) -> Error {
+    if sys::is_lock_limit(&e) {
+        Error::lock_limit(len)
+    } else if e.kind() == io::ErrorKind::Unsupported {
+        Error::Unsupported(what)
+    } else {
+        Error::os(op, e)
+    }
+}
+
+/// Where [`GuardedRegion::poke`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Poke {
+    /// The first byte after the data: the trailing guard page.
+    PastEnd,
+    /// The last byte before the inner pages: the leading guard page.
+    BeforeInner,
+    /// The byte just before the data: the canary.
+    Canary,
+    /// The first byte of the data.
+    Data,
+}
+
+/// One secret's guarded region: `len` bytes flush against the trailing guard.
+#[derive(Debug)]
+pub(crate) struct GuardedRegion {
+    /// Handed to the region cache in `drop`, hence `ManuallyDrop`.
+    mapping: ManuallyDrop<Mapping>,
+    len: usize,
+    access: Access,
+}
+
+// SAFETY: the region exclusively owns its pages; `&self` only permits reads of them.
+unsafe impl Send for GuardedRegion {}
+// SAFETY: as above; shared references hand out only `&[u8]`.
+unsafe impl Sync for GuardedRegion {}
+
+impl GuardedRegion {
+    /// A zeroed region of `len` bytes under `policy`.
+    pub(crate) fn new(len: usize, policy: Policy) -> Result<Self> {
+        let page = sys::page_size();
+        let inner_len = len
+            .checked_add(CANARY_LEN)
+            .and_then(|n| sys::round_up(n, page))
+            .filter(|n| {
+                n.checked_add(2 * page)
+                    .is_some_and(|t| t <= isize::MAX as usize)
+            })
+            .ok_or(Error::TooLarge)?;
+        let mapping = match region_cache::take(inner_len, policy) {
+            Some(mapping) => mapping,
+            None => match Mapping::map(inner_len, policy) {
+                // Cached regions hold locked pages: give them back and try once more.
+                Err(Error::LockLimit { .. }) if region_cache::drain() > 0 => {
+                    Mapping::map(inner_len, policy)?
+                }
+                other => other?,
+            },
+        };
+        let mut region = GuardedRegion {
+            mapping: ManuallyDrop::new(mapping),
+            len,
+            access: Access::ReadWrite,
+        };
+        canary::fill(region.gap_mut());
+        Ok(region)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn protections(&self) -> Protections {
+        self.mapping.protections
+    }
+
+    pub(crate) fn access(&self) -> Access {
+        self.access
+    }
+
+    fn data_ptr(&self) -> NonNull<u8> {
+        // SAFETY: len + CANARY_LEN <= inner_len, so the data start lies inside the inner pages.
+        unsafe { self.mapping.inner().add(self.mapping.inner_len - self.len) }
+    }
+
+    /// The gap in front of the data that holds the canary.
+    fn gap_mut(&mut self) -> &mut [u8] {
+        let gap = self.mapping.inner_len - self.len;
+        // SAFETY: the gap is the first `gap` bytes of the inner pages, which are read-write
+        // (callers ensure it) and borrowed mutably through `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), gap) }
+    }
+
+    /// The data, unless the pages are currently inaccessible.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        (self.access != Access::None).then(|| {
+            // SAFETY: `len` readable bytes start at data_ptr; the shared borrow of `self`
+            // keeps `set_access` (which takes `&mut self`) from revoking read access meanwhile.
+            unsafe { std::slice::from_raw_parts(self.data_ptr().as_ptr(), self.len) }
+        })
+    }
+
+    /// The data, mutably, unless the pages are read-only or inaccessible.
+    pub(crate) fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+        (self.access == Access::ReadWrite).then(|| {
+            // SAFETY: as in `bytes`, and the pages are writable; `&mut self` makes it unique.
+            unsafe { std::slice::from_raw_parts_mut(self.data_ptr().as_ptr(), self.len) }
+        })
+    }
+
+    /// Changes the protection of the inner pages (freeze, melt, no-access).
+    pub(crate) fn set_access(&mut self, access: Access) -> Result<()> {
+        if access == self.access {
+            return Ok(());
+        }
+        // SAFETY: the inner pages are ours; `&mut self` proves no slice into them is alive.
+        unsafe { sys::protect(self.mapping.inner(), self.mapping.inner_len, access) }
+            .map_err(|e| Error::os("mprotect", e))?;
+        self.access = access;
+        Ok(())
+    }
+
+    /// The address range of the data, for diagnostics (smaps lookups); never dereferenced.
+    pub(crate) fn address_range(&self) -> Range<usize> {
+        let start = self.data_ptr().as_ptr() as usize;
+        start..start + self.len
+    }
+
+    fn make_writable_or_abort(&mut self) {
+        if let Err(e) = self.set_access(Access::ReadWrite) {
+            // Without write access the secret cannot be wiped; carrying on would leave it behind.
+            sys::abort_with(&format!(
+                "strongroom: cannot make a secret writable to wipe it: {e}"
+            ));
+        }
+    }
+
+    /// Overwrites the data with zeros, whatever the current protection (it is restored).
+    pub(crate) fn wipe(&mut self) {
+        let restore = self.access;
+        if restore != Access::ReadWrite {
+            self.make_writable_or_abort();
+        }
+        let data = self.data_ptr();
+        // SAFETY: the data is ours, writable now, and `&mut self` excludes other access.
+        unsafe { sys::wipe(data, self.len) };
+        if restore != Access::ReadWrite && self.set_access(restore).is_err() {
+            sys::abort_with("strongroom: cannot restore the protection of a wiped secret");
+        }
+    }
+
+    /// Writes one byte at `at` with a volatile store, to prove a protection fires.
+    ///
+    /// Targets outside the data fault by design (guard pages, read-only pages): this exists
+    /// for `strongroom doctor` and the death tests, which run it in a child process.
+    pub(crate) fn poke(&self, at: Poke) {
+        let data = self.data_ptr().as_ptr();
+        let inner = self.mapping.inner().as_ptr();
+        let target = match at {
+            // SAFETY (all four): each address lies inside this region's own mapping (guards
+            // included), so the pointer arithmetic stays in bounds of one allocation.
+            Poke::PastEnd => unsafe { data.add(self.len) },
+            Poke::BeforeInner => unsafe { inner.sub(1) },
+            Poke::Canary => unsafe { data.sub(1) },
+            Poke::Data => data,
+        };
+        let value = match at {
+            // SAFETY: the canary byte is in the read-write gap; read it so the write changes it.
+            Poke::Canary => !unsafe { target.read_volatile() },
+            _ => 0x5a,
+        };
+        // SAFETY: the address is inside our mapping. A store to a guard or read-only page
+        // raises SIGSEGV, which is the point; it is never a store into another object.
+        unsafe { target.write_volatile(value) };
+    }
+}
+
+#[cfg(all(unix, not(miri)))]
+impl GuardedRegion {
+    /// Forks; the child reads the data, drops its inherited copy of the region and exits
+    /// with [`CHILD_SAW_ZEROS`] or [`CHILD_SAW_DATA`]. A child that cannot read the pages at
+    /// all dies of `SIGSEGV`. Returns how the child ended.
+    pub(crate) fn inspect_in_forked_child(self) -> io::Result<std::process::ExitStatus> {
+        let child = move || {
+            let code = match self.bytes() {
+                Some(bytes) if bytes.iter().all(|&b| b == 0) => CHILD_SAW_ZEROS,
+                _ => CHILD_SAW_DATA,
+            };
+            drop(self); // must not report a canary breach for pages the kernel wiped
+            code
+        };
+        // SAFETY: the child only reads our own pages, makes one atomic load (the fork
+        // generation, whose registration finished when the region was mapped) and exits:
+        // no locks, no allocation.
+        unsafe { sys::fork_and_wait(child) }
+    }
+}
+
+/// Exit code of [`GuardedRegion::inspect_in_forked_child`]'s child that saw only zeros.
+#[cfg(all(unix, not(miri)))]
+pub(crate) const CHILD_SAW_ZEROS: i32 = 10;
+/// Exit code of [`GuardedRegion::inspect_in_forked_child`]'s child that saw the data.
+#[cfg(all(unix, not(miri)))]
+pub(crate) const CHILD_SAW_DATA: i32 = 11;
+
+impl Drop for GuardedRegion {
+    fn drop(&mut self) {
+        if self.mapping.lost_to_fork() {
+            return; // see `Mapping::drop`; the ManuallyDrop mapping is deliberately left alone
+        }
+        if self.access != Access::ReadWrite {
+            self.make_writable_or_abort();
+        }
+        if !canary::intact(self.gap_mut()) {
+            canary::breached("in front of a guarded secret");
+        }
+        self.wipe(); // cached regions must come back writable: the access is ReadWrite here
+        // SAFETY: this is the last use of `self.mapping`; it is moved out exactly once.
+        let mapping = unsafe { ManuallyDrop::take(&mut self.mapping) };
+        region_cache::put(mapping);
+    }
+}

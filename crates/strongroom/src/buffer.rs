@@ -1,0 +1,402 @@
+//! [`LockedBuffer`]: a fixed-size secret in its own guarded region.
+
+use std::fmt;
+use std::ops::Range;
+
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroize;
+
+use crate::alloc::guarded::{GuardedRegion, Poke};
+use crate::error::{Error, Result};
+use crate::exposed::{Exposed, ExposedMut};
+use crate::policy::{Policy, Protections};
+use crate::sys::Access;
+
+/// A fixed-size byte buffer in its own guarded region of protected memory.
+///
+/// **What it protects against.** The bytes sit between two inaccessible guard pages, flush
+/// against the trailing one, with a canary in front: a linear overflow faults at once, an
+/// underflow is caught when the buffer is freed (the process aborts). The pages are backed by
+/// `memfd_secret` where the kernel allows (unreadable through `/proc/PID/mem`, ptrace, or by
+/// root), else locked into RAM, excluded from core dumps and wiped in forked children — as
+/// the [`Policy`] demands, and [`protections`](Self::protections) says what was applied.
+/// [`freeze`](Self::freeze) makes the pages read-only, so a stray write faults. Dropping or
+/// [`destroy`](Self::destroy)ing wipes the bytes.
+///
+/// **What it does not protect against.** Copies you make of the exposed bytes, a compromised
+/// kernel, and hardware side channels. Each buffer costs at least one page of locked memory
+/// plus two guard pages of address space; for many small secrets use the pooled types.
+///
+/// ```
+/// use strongroom::LockedBuffer;
+///
+/// let mut key = LockedBuffer::random(32)?;
+/// key.freeze()?;                         // read-only from here on
+/// let first = key.expose()?[0];
+/// key.destroy();                         // wiped and unmapped
+/// assert!(key.expose().is_err());        // later access is an error, never UB
+/// # let _ = first;
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub struct LockedBuffer {
+    /// `None` once destroyed.
+    region: Option<GuardedRegion>,
+}
+
+impl LockedBuffer {
+    /// A zero-filled buffer of `len` bytes under the default [`Policy`].
+    ///
+    /// ```
+    /// let buf = strongroom::LockedBuffer::new(64)?;
+    /// assert!(buf.expose()?.iter().all(|&b| b == 0));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn new(len: usize) -> Result<Self> {
+        Self::with_policy(len, Policy::default())
+    }
+
+    /// A zero-filled buffer of `len` bytes under `policy`.
+    ///
+    /// ```
+    /// use strongroom::{LockedBuffer, Need, Policy};
+    /// let policy = Policy { secret_memory: Need::Off, ..Policy::default() };
+    /// let buf = LockedBuffer::with_policy(16, policy)?;
+    /// assert!(!buf.protections().secret_memory);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with_policy(len: usize, policy: Policy) -> Result<Self> {
+        Ok(LockedBuffer {
+            region: Some(GuardedRegion::new(len, policy)?),
+        })
+    }
+
+    /// A buffer of `len` bytes from the operating system's CSPRNG, written straight into
+    /// protected memory.
+    ///
+    /// ```
+    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// assert_eq!(key.len(), 32);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn random(len: usize) -> Result<Self> {
+        let mut buf = Self::new(len)?;
+        buf.scramble()?;
+        Ok(buf)
+    }
+
+    /// A buffer holding a copy of `src`; `src` is wiped (zeroed) afterwards, even on error.
+    ///
+    /// ```
+    /// let mut password = *b"hunter2";
+    /// let buf = strongroom::LockedBuffer::from_bytes(&mut password)?;
+    /// assert_eq!(password, [0; 7]);
+    /// assert_eq!(&*buf.expose()?, b"hunter2");
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn from_bytes(src: &mut [u8]) -> Result<Self> {
+        let result = Self::new(src.len()).and_then(|mut buf| {
+            buf.copy_from(src)?;
+            Ok(buf)
+        });
+        src.zeroize();
+        result
+    }
+
+    /// Copies `src`, which must have exactly [`len`](Self::len) bytes, into the buffer.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(3)?;
+    /// buf.copy_from(b"abc")?;
+    /// assert!(buf.copy_from(b"too long").is_err());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn copy_from(&mut self, src: &[u8]) -> Result<()> {
+        let mut dst = self.expose_mut()?;
+        if dst.len() != src.len() {
+            return Err(Error::LengthMismatch {
+                expected: dst.len(),
+                actual: src.len(),
+            });
+        }
+        dst.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// Like [`copy_from`](Self::copy_from), then wipes `src`.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(2)?;
+    /// let mut src = *b"hi";
+    /// buf.move_from(&mut src)?;
+    /// assert_eq!(src, [0, 0]);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn move_from(&mut self, src: &mut [u8]) -> Result<()> {
+        let result = self.copy_from(src);
+        src.zeroize();
+        result
+    }
+
+    fn region(&self) -> Result<&GuardedRegion> {
+        self.region.as_ref().ok_or(Error::Destroyed)
+    }
+
+    fn region_mut(&mut self) -> Result<&mut GuardedRegion> {
+        self.region.as_mut().ok_or(Error::Destroyed)
+    }
+
+    /// Read access to the bytes.
+    ///
+    /// ```
+    /// let buf = strongroom::LockedBuffer::new(8)?;
+    /// assert_eq!(buf.expose()?.len(), 8);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn expose(&self) -> Result<Exposed<'_, [u8]>> {
+        let bytes = self.region()?.bytes().ok_or(Error::Destroyed)?;
+        Ok(Exposed::new(bytes))
+    }
+
+    /// Write access to the bytes; fails while the buffer is frozen.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(1)?;
+    /// buf.expose_mut()?[0] = 7;
+    /// buf.freeze()?;
+    /// assert!(buf.expose_mut().is_err());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [u8]>> {
+        let region = self.region_mut()?;
+        if region.access() != Access::ReadWrite {
+            return Err(Error::Frozen);
+        }
+        Ok(ExposedMut::new(region.bytes_mut().ok_or(Error::Frozen)?))
+    }
+
+    /// Runs `f` on the bytes and returns its result.
+    ///
+    /// ```
+    /// let buf = strongroom::LockedBuffer::new(4)?;
+    /// let sum: u32 = buf.with(|b| b.iter().map(|&x| u32::from(x)).sum())?;
+    /// assert_eq!(sum, 0);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        Ok(f(&self.expose()?))
+    }
+
+    /// Runs `f` on the bytes, mutably, and returns its result.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(4)?;
+    /// buf.with_mut(|b| b.fill(1))?;
+    /// assert_eq!(&*buf.expose()?, &[1, 1, 1, 1]);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        Ok(f(&mut self.expose_mut()?))
+    }
+
+    /// Makes the pages read-only: any write faults (SIGSEGV) until [`melt`](Self::melt).
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::random(16)?;
+    /// buf.freeze()?;
+    /// assert!(buf.is_frozen());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn freeze(&mut self) -> Result<()> {
+        self.region_mut()?.set_access(Access::Read)
+    }
+
+    /// Makes the pages writable again.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(16)?;
+    /// buf.freeze()?;
+    /// buf.melt()?;
+    /// buf.expose_mut()?[0] = 1;
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn melt(&mut self) -> Result<()> {
+        self.region_mut()?.set_access(Access::ReadWrite)
+    }
+
+    /// Whether the buffer is frozen (read-only). A destroyed buffer is not frozen.
+    ///
+    /// ```
+    /// assert!(!strongroom::LockedBuffer::new(1)?.is_frozen());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn is_frozen(&self) -> bool {
+        self.region
+            .as_ref()
+            .is_some_and(|r| r.access() == Access::Read)
+    }
+
+    /// Overwrites the bytes with zeros; fails while frozen.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::random(8)?;
+    /// buf.wipe()?;
+    /// assert!(buf.expose()?.iter().all(|&b| b == 0));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn wipe(&mut self) -> Result<()> {
+        self.expose_mut()?; // refuses destroyed and frozen buffers
+        self.region_mut()?.wipe();
+        Ok(())
+    }
+
+    /// Overwrites the bytes with fresh random bytes; fails while frozen.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(32)?;
+    /// buf.scramble()?;
+    /// assert!(buf.expose()?.iter().any(|&b| b != 0));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn scramble(&mut self) -> Result<()> {
+        let mut bytes = self.expose_mut()?;
+        crate::sys::fill_random(&mut bytes).map_err(Error::Random)
+    }
+
+    /// Wipes the bytes, checks the canary (aborting on a breach) and releases the region.
+    /// Calling it again does nothing; every later access returns [`Error::Destroyed`].
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(8)?;
+    /// buf.destroy();
+    /// buf.destroy();
+    /// assert!(buf.is_destroyed());
+    /// assert_eq!(buf.len(), 0);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn destroy(&mut self) {
+        drop(self.region.take());
+    }
+
+    /// Whether [`destroy`](Self::destroy) has run.
+    ///
+    /// ```
+    /// assert!(!strongroom::LockedBuffer::new(1)?.is_destroyed());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn is_destroyed(&self) -> bool {
+        self.region.is_none()
+    }
+
+    /// Length in bytes; 0 once destroyed.
+    ///
+    /// ```
+    /// assert_eq!(strongroom::LockedBuffer::new(5)?.len(), 5);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.region.as_ref().map_or(0, GuardedRegion::len)
+    }
+
+    /// Whether the buffer holds no bytes (or is destroyed).
+    ///
+    /// ```
+    /// assert!(strongroom::LockedBuffer::new(0)?.is_empty());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Compares with `other` in time that depends only on the lengths. A destroyed buffer
+    /// equals nothing.
+    ///
+    /// ```
+    /// let mut buf = strongroom::LockedBuffer::new(3)?;
+    /// buf.copy_from(b"abc")?;
+    /// assert!(buf.ct_eq(b"abc"));
+    /// assert!(!buf.ct_eq(b"abd"));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn ct_eq(&self, other: &[u8]) -> bool {
+        self.expose()
+            .is_ok_and(|bytes| bool::from(bytes.ct_eq(other)))
+    }
+
+    /// What protection this buffer really got.
+    ///
+    /// ```
+    /// let got = strongroom::LockedBuffer::new(32)?.protections();
+    /// assert!(got.guard_pages);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn protections(&self) -> Protections {
+        match &self.region {
+            Some(region) => region.protections(),
+            None => Protections {
+                locked: false,
+                secret_memory: false,
+                dump_excluded: false,
+                fork: crate::policy::ForkSafety::Inherited,
+                guard_pages: false,
+                canary: false,
+            },
+        }
+    }
+
+    /// The addresses the bytes occupy, for diagnostics such as looking the mapping up in
+    /// `/proc/self/smaps`. Empty once destroyed.
+    ///
+    /// ```
+    /// let buf = strongroom::LockedBuffer::new(32)?;
+    /// assert_eq!(buf.address_range().len(), 32);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn address_range(&self) -> Range<usize> {
+        self.region
+            .as_ref()
+            .map_or(0..0, GuardedRegion::address_range)
+    }
+
+    /// Hands the region over (for probes that consume it); `None` once destroyed.
+    pub(crate) fn into_region(mut self) -> Option<GuardedRegion> {
+        self.region.take()
+    }
+
+    pub(crate) fn poke(&self, at: Poke) {
+        if let Some(region) = &self.region {
+            region.poke(at);
+        }
+    }
+}
+
+impl ConstantTimeEq for LockedBuffer {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        match (self.expose(), other.expose()) {
+            (Ok(a), Ok(b)) => a.ct_eq(&*b),
+            _ => Choice::from(0),
+        }
+    }
+}
+
+impl Zeroize for LockedBuffer {
+    /// Wipes the bytes, even while frozen (the protection is restored afterwards).
+    fn zeroize(&mut self) {
+        if let Some(region) = self.region.as_mut() {
+            region.wipe();
+        }
+    }
+}
+
+/// Dropping wipes the bytes, so the buffer never leaves its secret behind.
+impl zeroize::ZeroizeOnDrop for LockedBuffer {}
+
+impl fmt::Debug for LockedBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match (&self.region, self.is_frozen()) {
+            (None, _) => "destroyed",
+            (Some(_), true) => "frozen",
+            (Some(_), false) => "writable",
+        };
+        write!(f, "LockedBuffer(<redacted>, {state})")
+    }
+}

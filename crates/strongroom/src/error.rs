@@ -1,0 +1,148 @@
+//! The one error type of strongroom.
+//!
+//! Every variant names something the caller can act on. None of them carries secret bytes;
+//! sizes appear only where they are the caller's own request (an allocation size, a limit).
+//! Memory corruption is not here: a broken canary aborts the process (see [`crate::LockedBuffer`]).
+
+use std::fmt;
+use std::io;
+
+use crate::policy::Protection;
+
+/// Shorthand for `Result<T, strongroom::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in strongroom, short of memory corruption.
+///
+/// ```
+/// use strongroom::{Error, LockedBuffer};
+///
+/// match LockedBuffer::new(usize::MAX) {
+///     Err(Error::TooLarge) => {} // a size that would overflow is refused, never wrapped
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Locking `needed` more bytes would exceed `RLIMIT_MEMLOCK`.
+    ///
+    /// Raise the limit (`ulimit -l`, `LimitMEMLOCK=` in systemd, `memlock` in
+    /// `/etc/security/limits.conf`), grant `CAP_IPC_LOCK`, hold fewer secrets, or choose a
+    /// [`Policy`](crate::Policy) that accepts unlocked memory.
+    #[error("{}", lock_limit_message(*needed, *limit, *locked))]
+    LockLimit {
+        /// Bytes the failed request tried to lock.
+        needed: usize,
+        /// The `RLIMIT_MEMLOCK` soft limit in bytes (`None`: unlimited or unknown).
+        limit: Option<u64>,
+        /// Bytes the process had locked already, where the OS reports it.
+        locked: Option<u64>,
+    },
+
+    /// The policy requires a protection this platform or kernel cannot give.
+    #[error("{0} is required by the policy but not available here")]
+    Unsupported(Protection),
+
+    /// The requested size overflows the address space once guard pages and canaries are added.
+    #[error("the requested size is too large to map")]
+    TooLarge,
+
+    /// The secret was destroyed (or purged); its memory is gone.
+    #[error("the secret has been destroyed")]
+    Destroyed,
+
+    /// The buffer is frozen (read-only); melt it before writing.
+    #[error("the buffer is frozen (read-only); melt it first")]
+    Frozen,
+
+    /// A copy's source and destination differ in length.
+    #[error("length mismatch: the destination holds {expected} bytes, the source has {actual}")]
+    LengthMismatch {
+        /// Length of the destination.
+        expected: usize,
+        /// Length of the source.
+        actual: usize,
+    },
+
+    /// The operating system refused a memory operation.
+    #[error("{op} failed: {source}")]
+    Os {
+        /// What was attempted (`"mmap"`, `"mprotect"`, ...).
+        op: &'static str,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed: {0}")]
+    Random(#[source] io::Error),
+}
+
+fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {
+    let mut msg = format!("cannot lock {} more into memory", Bytes(needed as u64));
+    match limit {
+        Some(limit) => msg += &format!(": RLIMIT_MEMLOCK is {}", Bytes(limit)),
+        None => msg += ": the kernel refused although RLIMIT_MEMLOCK reads as unlimited",
+    }
+    if let Some(locked) = locked {
+        msg += &format!(" and {} is locked already", Bytes(locked));
+    }
+    msg + "; raise `ulimit -l` (or LimitMEMLOCK=), grant CAP_IPC_LOCK, or use a Policy that allows unlocked memory"
+}
+
+/// A byte count printed the way people read them: `8 MiB (8388608 bytes)`.
+pub(crate) struct Bytes(pub(crate) u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+        for (unit, size) in UNITS {
+            if self.0 >= size && self.0 % size == 0 {
+                return write!(f, "{} {unit} ({} bytes)", self.0 / size, self.0);
+            }
+        }
+        write!(f, "{} bytes", self.0)
+    }
+}
+
+impl Error {
+    /// Wraps an OS error from `op`.
+    pub(crate) fn os(op: &'static str, source: io::Error) -> Self {
+        Error::Os { op, source }
+    }
+
+    /// A lock-limit error for `needed` bytes, with the current limit and usage filled in.
+    pub(crate) fn lock_limit(needed: usize) -> Self {
+        Error::LockLimit {
+            needed,
+            limit: crate::sys::memlock_limit(),
+            locked: crate::sys::locked_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_limit_says_what_to_do_with_figures() {
+        let e = Error::LockLimit {
+            needed: 65536,
+            limit: Some(8 << 20),
+            locked: Some(8 << 20),
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("64 KiB (65536 bytes)"), "{msg}");
+        assert!(msg.contains("RLIMIT_MEMLOCK is 8 MiB"), "{msg}");
+        assert!(msg.contains("ulimit -l"), "{msg}");
+    }
+
+    #[test]
+    fn bytes_prints_exact_units_only() {
+        assert_eq!(Bytes(4096).to_string(), "4 KiB (4096 bytes)");
+        assert_eq!(Bytes(4097).to_string(), "4097 bytes");
+    }
+}

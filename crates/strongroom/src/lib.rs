@@ -1,0 +1,66 @@
+//! # strongroom
+//!
+//! Keep secrets — keys, passwords, tokens, plaintext — safe while they live in a process's
+//! memory.
+//!
+//! Ordinary memory leaks secrets: to swap, to core dumps, to a debugger or another root
+//! process, to the freed heap, to a child after `fork`, to an overflow next door. strongroom
+//! puts them in protected memory instead:
+//!
+//! | leak path | defence |
+//! |---|---|
+//! | swap, hibernation | `mlock`, or `memfd_secret` (locked by the kernel) |
+//! | core dumps | `MADV_DONTDUMP`, `memfd_secret` |
+//! | `/proc/PID/mem`, ptrace, root | `memfd_secret` (removed from the kernel's direct map) |
+//! | a forked child | `MADV_WIPEONFORK` / `MADV_DONTFORK` |
+//! | linear overflow / underflow | guard pages, a canary checked on free |
+//! | stray writes at rest | [`LockedBuffer::freeze`] (read-only pages) |
+//! | freed memory reused | wipe on every free |
+//!
+//! Out of scope: a compromised kernel, hardware side channels (Spectre, Rowhammer, cold
+//! boot), and copies of a secret that the caller makes itself.
+//!
+//! A protection that cannot be applied is an error unless the caller's [`Policy`] accepts
+//! the downgrade, and then it is visible in [`Protections`]: strongroom never carries on
+//! unprotected in silence.
+//!
+//! ```
+//! use strongroom::LockedBuffer;
+//!
+//! let mut key = LockedBuffer::random(32)?;
+//! key.freeze()?;
+//! let got = key.protections();
+//! assert!(got.locked && got.dump_excluded && got.guard_pages);
+//! key.with(|bytes| assert_eq!(bytes.len(), 32))?;
+//! # Ok::<(), strongroom::Error>(())
+//! ```
+//!
+//! Run `strongroom doctor` to see which protections this machine offers and to prove them
+//! live (guard pages that kill, pages that smaps reports locked, memory root cannot read).
+#![deny(unsafe_code)]
+
+// The two layers allowed to hold unsafe code: every block carries a `// SAFETY:` argument,
+// enforced by `clippy::undocumented_unsafe_blocks` (workspace lints).
+#[allow(unsafe_code)]
+mod alloc;
+#[allow(unsafe_code)]
+mod sys;
+
+mod buffer;
+#[cfg(all(target_os = "linux", not(miri)))]
+pub mod doctor;
+mod error;
+mod exposed;
+mod policy;
+#[cfg(all(unix, not(miri)))]
+pub mod probe;
+
+pub use buffer::LockedBuffer;
+pub use error::{Error, Result};
+pub use exposed::{Exposed, ExposedMut};
+pub use policy::{ForkSafety, Need, Policy, Protection, Protections};
+
+/// Knobs that trade speed against footprint. The defaults suit most programs.
+pub mod tuning {
+    pub use crate::alloc::region_cache::set_limit as set_region_cache_limit;
+}

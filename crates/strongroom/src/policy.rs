@@ -1,0 +1,186 @@
+//! What protection a caller demands ([`Policy`]) and what an allocation really got
+//! ([`Protections`]).
+//!
+//! A protection the policy marks [`Need::Required`] either applies or the allocation fails
+//! with an error that says why. One marked [`Need::Preferred`] is applied where possible and
+//! its absence is visible in [`Protections`], never silent.
+
+use std::fmt;
+
+/// How badly a policy wants one protection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Need {
+    /// Fail the allocation if the protection cannot be applied.
+    Required,
+    /// Apply it where possible; report its absence in [`Protections`].
+    Preferred,
+    /// Do not apply it.
+    Off,
+}
+
+/// Which protections an allocation must get, and which it may go without.
+///
+/// The default requires locking, dump exclusion and fork exclusion where the platform has
+/// them, and prefers `memfd_secret` (used on Linux ≥ 5.14 when the kernel allows it; on other
+/// systems, or older kernels, buffers fall back to locked anonymous pages and say so in
+/// [`Protections::secret_memory`]).
+///
+/// ```
+/// use strongroom::{LockedBuffer, Need, Policy};
+///
+/// // Accept a visible downgrade instead of an error when RLIMIT_MEMLOCK is exhausted.
+/// let relaxed = Policy { lock: Need::Preferred, ..Policy::default() };
+/// let buf = LockedBuffer::with_policy(32, relaxed)?;
+/// if !buf.protections().locked {
+///     eprintln!("warning: secret is not locked into RAM");
+/// }
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Policy {
+    /// Back pages with `memfd_secret(2)`: out of the kernel's direct map, unreadable through
+    /// `/proc/PID/mem`, ptrace or a root debugger, and locked and out of dumps by the kernel.
+    pub secret_memory: Need,
+    /// Lock pages into RAM so they never reach swap or a hibernation image.
+    pub lock: Need,
+    /// Keep pages out of core dumps (`MADV_DONTDUMP`).
+    pub dump_exclusion: Need,
+    /// Keep pages from forked children (`MADV_WIPEONFORK` / `MADV_DONTFORK`).
+    pub fork_exclusion: Need,
+}
+
+impl Policy {
+    /// The default: every protection the platform has is required, `memfd_secret` preferred.
+    pub const STANDARD: Policy = Policy {
+        secret_memory: Need::Preferred,
+        lock: Need::Required,
+        dump_exclusion: if cfg!(any(windows, miri)) {
+            Need::Preferred
+        } else {
+            Need::Required
+        },
+        fork_exclusion: if cfg!(miri) {
+            Need::Preferred
+        } else {
+            Need::Required
+        },
+    };
+
+    /// Everything required, `memfd_secret` included: fails where the kernel lacks it.
+    ///
+    /// ```
+    /// use strongroom::{LockedBuffer, Policy};
+    ///
+    /// match LockedBuffer::with_policy(32, Policy::STRICT) {
+    ///     Ok(buf) => assert!(buf.protections().secret_memory),
+    ///     Err(e) => eprintln!("no memfd_secret here: {e}"),
+    /// }
+    /// ```
+    pub const STRICT: Policy = Policy {
+        secret_memory: Need::Required,
+        lock: Need::Required,
+        dump_exclusion: Need::Required,
+        fork_exclusion: Need::Required,
+    };
+
+    /// Every protection applied where possible and none required: never fails for want of
+    /// one, and [`Protections`] tells what was missing.
+    pub const BEST_EFFORT: Policy = Policy {
+        secret_memory: Need::Preferred,
+        lock: Need::Preferred,
+        dump_exclusion: Need::Preferred,
+        fork_exclusion: Need::Preferred,
+    };
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        if cfg!(miri) {
+            Policy::BEST_EFFORT
+        } else {
+            Policy::STANDARD
+        }
+    }
+}
+
+/// One protection, as named in errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protection {
+    /// `memfd_secret(2)` backing.
+    SecretMemory,
+    /// Locking into RAM.
+    Lock,
+    /// Exclusion from core dumps.
+    DumpExclusion,
+    /// Exclusion from forked children.
+    ForkExclusion,
+}
+
+impl fmt::Display for Protection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protection::SecretMemory => "memfd_secret backing",
+            Protection::Lock => "locking into RAM (mlock)",
+            Protection::DumpExclusion => "exclusion from core dumps",
+            Protection::ForkExclusion => "exclusion from forked children",
+        })
+    }
+}
+
+/// How a forked child sees a secret's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ForkSafety {
+    /// The child gets zeros at the same address (`MADV_WIPEONFORK`).
+    Wiped,
+    /// The child has nothing mapped there (`MADV_DONTFORK`): touching it faults.
+    Unmapped,
+    /// The platform cannot fork (Windows), so there is no child to leak to.
+    NoFork,
+    /// The child inherits a copy: only with a policy that does not require fork exclusion.
+    Inherited,
+}
+
+/// What an allocation really got. Every secret type reports this through `protections()`.
+///
+/// ```
+/// let buf = strongroom::LockedBuffer::new(32)?;
+/// let got = buf.protections();
+/// assert!(got.guard_pages && got.canary);
+/// assert!(got.locked, "the default policy requires locking");
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Protections {
+    /// Pages cannot be swapped out (mlock, or implied by `memfd_secret`).
+    pub locked: bool,
+    /// Backed by `memfd_secret`: removed from the kernel's direct map, unreadable through
+    /// `/proc/PID/mem`, `process_vm_readv`, ptrace and by root.
+    pub secret_memory: bool,
+    /// Excluded from core dumps.
+    pub dump_excluded: bool,
+    /// What a forked child sees.
+    pub fork: ForkSafety,
+    /// Inaccessible guard pages on both sides: a linear overflow or underflow faults.
+    pub guard_pages: bool,
+    /// A canary is checked when the memory is freed; a breach aborts the process.
+    pub canary: bool,
+}
+
+impl Protections {
+    /// Whether these protections satisfy every [`Need::Required`] of `policy`.
+    ///
+    /// ```
+    /// use strongroom::{LockedBuffer, Policy};
+    /// let buf = LockedBuffer::new(16)?;
+    /// assert!(buf.protections().satisfy(&Policy::default()));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn satisfy(&self, policy: &Policy) -> bool {
+        let required = |need: Need, got: bool| need != Need::Required || got;
+        required(policy.secret_memory, self.secret_memory)
+            && required(policy.lock, self.locked)
+            && required(policy.dump_exclusion, self.dump_excluded)
+            && required(policy.fork_exclusion, self.fork != ForkSafety::Inherited)
+    }
+}
