@@ -400,3 +400,158 @@ impl fmt::Debug for LockedBuffer {
         write!(f, "LockedBuffer(<redacted>, {state})")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_is_zeroed_and_sized() {
+        for len in [0, 1, 15, 16, 17, 4079, 4080, 4081, 4096, 10_000] {
+            let buf = LockedBuffer::new(len).unwrap();
+            assert_eq!(buf.len(), len);
+            assert!(buf.expose().unwrap().iter().all(|&b| b == 0), "len {len}");
+        }
+    }
+
+    #[test]
+    fn sizes_that_overflow_are_errors_not_wrapped_pointers() {
+        for len in [
+            usize::MAX,
+            usize::MAX - 15,
+            usize::MAX - 4096,
+            isize::MAX as usize,
+        ] {
+            assert!(
+                matches!(LockedBuffer::new(len), Err(Error::TooLarge)),
+                "len {len:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_length_buffer_supports_every_operation() {
+        let mut buf = LockedBuffer::new(0).unwrap();
+        assert!(buf.is_empty());
+        buf.scramble().unwrap();
+        buf.freeze().unwrap();
+        buf.melt().unwrap();
+        buf.wipe().unwrap();
+        assert!(buf.ct_eq(b""));
+        buf.destroy();
+    }
+
+    #[test]
+    fn from_bytes_copies_then_wipes_the_source() {
+        let mut src = *b"correct horse battery staple";
+        let buf = LockedBuffer::from_bytes(&mut src).unwrap();
+        assert_eq!(src, [0; 28]);
+        assert_eq!(&*buf.expose().unwrap(), b"correct horse battery staple");
+    }
+
+    #[test]
+    fn copy_from_refuses_other_lengths() {
+        let mut buf = LockedBuffer::new(4).unwrap();
+        assert!(matches!(
+            buf.copy_from(b"abc"),
+            Err(Error::LengthMismatch {
+                expected: 4,
+                actual: 3
+            })
+        ));
+        assert!(matches!(
+            buf.copy_from(b"abcde"),
+            Err(Error::LengthMismatch {
+                expected: 4,
+                actual: 5
+            })
+        ));
+        let mut src = *b"abc";
+        assert!(buf.move_from(&mut src).is_err());
+        assert_eq!(src, [0; 3], "move_from wipes its source even when it fails");
+    }
+
+    #[test]
+    fn freeze_blocks_writes_until_melted() {
+        let mut buf = LockedBuffer::random(32).unwrap();
+        buf.freeze().unwrap();
+        assert!(buf.is_frozen());
+        assert!(matches!(buf.expose_mut(), Err(Error::Frozen)));
+        assert!(matches!(buf.wipe(), Err(Error::Frozen)));
+        assert!(matches!(buf.scramble(), Err(Error::Frozen)));
+        assert!(buf.expose().is_ok(), "reads still work while frozen");
+        buf.melt().unwrap();
+        buf.expose_mut().unwrap()[0] = 1;
+    }
+
+    #[test]
+    fn zeroize_works_on_a_frozen_buffer_and_keeps_it_frozen() {
+        let mut buf = LockedBuffer::random(32).unwrap();
+        buf.freeze().unwrap();
+        buf.zeroize();
+        assert!(buf.is_frozen());
+        assert!(buf.expose().unwrap().iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn destroy_is_idempotent_and_later_access_is_an_error() {
+        let mut buf = LockedBuffer::random(32).unwrap();
+        buf.freeze().unwrap();
+        buf.destroy();
+        buf.destroy();
+        assert!(buf.is_destroyed() && !buf.is_frozen());
+        assert_eq!(buf.len(), 0);
+        assert!(matches!(buf.expose(), Err(Error::Destroyed)));
+        assert!(matches!(buf.expose_mut(), Err(Error::Destroyed)));
+        assert!(matches!(buf.freeze(), Err(Error::Destroyed)));
+        assert!(matches!(buf.melt(), Err(Error::Destroyed)));
+        assert!(matches!(buf.wipe(), Err(Error::Destroyed)));
+        assert!(matches!(buf.copy_from(b""), Err(Error::Destroyed)));
+        assert!(!buf.ct_eq(b""));
+        assert_eq!(buf.address_range(), 0..0);
+    }
+
+    #[test]
+    fn random_buffers_differ() {
+        let a = LockedBuffer::random(32).unwrap();
+        let b = LockedBuffer::random(32).unwrap();
+        assert!(!bool::from(ConstantTimeEq::ct_eq(&a, &b)));
+        assert!(bool::from(ConstantTimeEq::ct_eq(&a, &a)));
+    }
+
+    #[test]
+    fn ct_eq_compares_content_and_length() {
+        let mut buf = LockedBuffer::new(3).unwrap();
+        buf.copy_from(b"abc").unwrap();
+        assert!(buf.ct_eq(b"abc"));
+        assert!(!buf.ct_eq(b"abd"));
+        assert!(!buf.ct_eq(b"ab"));
+    }
+
+    #[test]
+    fn debug_output_is_redacted() {
+        let mut buf = LockedBuffer::new(6).unwrap();
+        buf.copy_from(b"SECRET").unwrap();
+        let mut shown = format!("{buf:?} {:?}", buf.expose().unwrap());
+        shown += &format!("{:?}", buf.expose_mut().unwrap());
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("83"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains('6'),
+            "the length may leak a password's length: {shown}"
+        );
+    }
+
+    #[test]
+    fn default_policy_protections_are_reported_and_satisfied() {
+        let buf = LockedBuffer::new(32).unwrap();
+        let got = buf.protections();
+        assert!(got.satisfy(&Policy::default()), "{got:?}");
+        assert!(got.canary);
+        if !cfg!(miri) {
+            assert!(got.guard_pages && got.locked && got.dump_excluded);
+        }
+    }
+}

@@ -29,6 +29,8 @@ pub(crate) struct Mapping {
     base: NonNull<u8>,
     /// Bytes between the guards, a whole number of pages.
     inner_len: usize,
+    /// How far into the inner pages canary bytes may reach; the rest is zero when free.
+    canary_end: usize,
     protections: Protections,
     /// The policy it was made under; a cached mapping is reused only for the same policy.
     pub(super) policy: Policy,
@@ -92,6 +94,7 @@ impl Mapping {
         let mut mapping = Mapping {
             base,
             inner_len,
+            canary_end: 0,
             protections: Protections {
                 // memfd_secret pages are locked and excluded from dumps by the kernel itself.
                 locked: secret,
@@ -249,7 +252,15 @@ impl GuardedRegion {
             len,
             access: Access::ReadWrite,
         };
-        canary::fill(region.gap_mut());
+        let gap = inner_len - len;
+        let stale = region.mapping.canary_end;
+        let inner = region.inner_bytes_mut();
+        // A reused region's old canary may reach into the new data: zero that part.
+        if stale > gap {
+            inner[gap..stale].fill(0);
+        }
+        canary::fill(&mut inner[..gap]);
+        region.mapping.canary_end = gap;
         Ok(region)
     }
 
@@ -270,12 +281,19 @@ impl GuardedRegion {
         unsafe { self.mapping.inner().add(self.mapping.inner_len - self.len) }
     }
 
+    /// All the inner pages: canary gap, then data. Callers ensure they are read-write.
+    fn inner_bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: the inner pages are ours, read-write (callers ensure it), and borrowed
+        // mutably through `self`, so no other slice into them is alive.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), self.mapping.inner_len)
+        }
+    }
+
     /// The gap in front of the data that holds the canary.
     fn gap_mut(&mut self) -> &mut [u8] {
         let gap = self.mapping.inner_len - self.len;
-        // SAFETY: the gap is the first `gap` bytes of the inner pages, which are read-write
-        // (callers ensure it) and borrowed mutably through `self`.
-        unsafe { std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), gap) }
+        &mut self.inner_bytes_mut()[..gap]
     }
 
     /// The data, unless the pages are currently inaccessible.

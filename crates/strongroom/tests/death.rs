@@ -1,0 +1,72 @@
+//! Protections that must kill: each test re-runs itself in a child process that commits one
+//! violation, and asserts the child died the way the protection demands.
+
+mod common;
+
+use strongroom::probe::{self, Scenario};
+
+fn must_die(scenario: Scenario, test: &str) {
+    if common::is_child(scenario.name()) {
+        // The child: commit the violation. Getting past it means the protection failed.
+        let outcome = probe::provoke(scenario);
+        eprintln!("child survived {scenario}: {outcome:?}");
+        std::process::exit(3);
+    }
+    let out = common::run_child(test, scenario.name(), &[]);
+    let verdict = probe::judge(scenario, out.status, &out.stderr);
+    assert!(
+        verdict.passed,
+        "{scenario}: expected {:?}, but the child was {}\nstderr:\n{}",
+        scenario.expected(),
+        verdict.observed,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn write_one_byte_past_the_end_dies_of_sigsegv() {
+    must_die(
+        Scenario::OverflowPastEnd,
+        "write_one_byte_past_the_end_dies_of_sigsegv",
+    );
+}
+
+#[test]
+fn write_before_the_canary_page_dies_of_sigsegv() {
+    must_die(
+        Scenario::UnderflowBeforeStart,
+        "write_before_the_canary_page_dies_of_sigsegv",
+    );
+}
+
+#[test]
+fn corrupted_canary_aborts_with_a_message() {
+    must_die(
+        Scenario::CanaryCorruption,
+        "corrupted_canary_aborts_with_a_message",
+    );
+}
+
+#[test]
+fn write_to_a_frozen_buffer_dies_of_sigsegv() {
+    must_die(
+        Scenario::WriteToFrozen,
+        "write_to_a_frozen_buffer_dies_of_sigsegv",
+    );
+}
+
+/// The judge itself must be able to fail: a child that exits normally is not a pass.
+#[test]
+fn a_surviving_child_fails_the_verdict() {
+    use std::os::unix::process::ExitStatusExt;
+    let survived = std::process::ExitStatus::from_raw(3 << 8);
+    for scenario in Scenario::ALL {
+        assert!(!probe::judge(scenario, survived, b"").passed, "{scenario}");
+    }
+    let abort_without_message = std::process::ExitStatus::from_raw(libc_sigabrt());
+    assert!(!probe::judge(Scenario::CanaryCorruption, abort_without_message, b"other").passed);
+}
+
+fn libc_sigabrt() -> i32 {
+    6
+}

@@ -1,0 +1,140 @@
+//! Where secrets live, checked from the outside: `/proc/self/smaps` flags, reads through
+//! `/proc/self/mem`, and what a forked child sees. Each check has a control that shows it
+//! can fail: an unprotected page does show up as readable, inherited, unlocked.
+#![cfg(target_os = "linux")]
+
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+
+use strongroom::probe::{ForkView, observe_fork};
+use strongroom::{ForkSafety, LockedBuffer, Need, Policy};
+
+/// The `VmFlags` and `Locked:` of the smaps entry holding `addr`.
+fn smaps(addr: usize) -> (Vec<String>, u64) {
+    let smaps = fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut inside = false;
+    let mut locked = 0;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((lo, hi)) = first.split_once('-')
+            && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+        {
+            inside = (lo..hi).contains(&addr);
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        match first {
+            "Locked:" => locked = fields.next().unwrap().parse().unwrap(),
+            "VmFlags:" => return (fields.map(str::to_owned).collect(), locked),
+            _ => {}
+        }
+    }
+    panic!("no smaps entry holds {addr:#x}");
+}
+
+fn read_through_proc_mem(addr: usize) -> std::io::Result<u8> {
+    let mut byte = [0u8];
+    File::open("/proc/self/mem")?.read_exact_at(&mut byte, addr as u64)?;
+    Ok(byte[0])
+}
+
+fn anonymous() -> Policy {
+    Policy {
+        secret_memory: Need::Off,
+        ..Policy::default()
+    }
+}
+
+#[test]
+fn default_buffer_pages_are_locked_and_out_of_dumps_and_forks() {
+    let buf = LockedBuffer::random(100).unwrap();
+    let (flags, locked_kib) = smaps(buf.address_range().start);
+    let has = |f: &str| flags.iter().any(|x| x == f);
+    assert!(has("lo"), "not locked: {flags:?}");
+    assert!(locked_kib >= 4, "Locked: {locked_kib} kB");
+    assert!(has("dd"), "not excluded from dumps: {flags:?}");
+    assert!(has("wf") || has("dc"), "not excluded from forks: {flags:?}");
+}
+
+#[test]
+fn anonymous_buffer_is_mlocked_dontdump_wipeonfork() {
+    let buf = LockedBuffer::with_policy(100, anonymous()).unwrap();
+    let got = buf.protections();
+    assert!(!got.secret_memory && got.locked && got.dump_excluded);
+    assert_eq!(got.fork, ForkSafety::Wiped);
+    let (flags, _) = smaps(buf.address_range().start);
+    for f in ["lo", "dd", "wf"] {
+        assert!(flags.iter().any(|x| x == f), "{f} missing: {flags:?}");
+    }
+}
+
+#[test]
+fn unlocked_policy_really_leaves_pages_unlocked() {
+    // Control for the smaps checks above: with locking off, smaps must not say `lo`.
+    let policy = Policy {
+        lock: Need::Off,
+        dump_exclusion: Need::Off,
+        ..anonymous()
+    };
+    let buf = LockedBuffer::with_policy(100, policy).unwrap();
+    assert!(!buf.protections().locked);
+    let (flags, _) = smaps(buf.address_range().start);
+    assert!(!flags.iter().any(|x| x == "lo" || x == "dd"), "{flags:?}");
+}
+
+#[test]
+fn secret_memory_cannot_be_read_through_proc_self_mem() {
+    let Ok(mut buf) = LockedBuffer::with_policy(32, Policy::STRICT) else {
+        eprintln!("skipped: memfd_secret is not available on this kernel");
+        return;
+    };
+    buf.copy_from(&[0x5c; 32]).unwrap();
+    let err = read_through_proc_mem(buf.address_range().start)
+        .expect_err("memfd_secret page was readable");
+    assert_eq!(err.raw_os_error(), Some(5), "expected EIO, got {err}");
+}
+
+#[test]
+fn anonymous_pages_are_readable_through_proc_self_mem() {
+    // Control: the same read succeeds on locked anonymous pages, so the test above can fail.
+    let mut buf = LockedBuffer::with_policy(32, anonymous()).unwrap();
+    buf.copy_from(&[0x5c; 32]).unwrap();
+    assert_eq!(
+        read_through_proc_mem(buf.address_range().start).unwrap(),
+        0x5c
+    );
+}
+
+fn filled(policy: Policy) -> LockedBuffer {
+    let mut buf = LockedBuffer::with_policy(64, policy).unwrap();
+    buf.copy_from(&[0xA5; 64]).unwrap();
+    buf
+}
+
+#[test]
+fn forked_child_sees_zeros_in_anonymous_secrets() {
+    assert_eq!(observe_fork(filled(anonymous())).unwrap(), ForkView::Wiped);
+}
+
+#[test]
+fn forked_child_has_no_mapping_for_secret_memory() {
+    let Ok(mut buf) = LockedBuffer::with_policy(64, Policy::STRICT) else {
+        eprintln!("skipped: memfd_secret is not available on this kernel");
+        return;
+    };
+    buf.copy_from(&[0xA5; 64]).unwrap();
+    assert_eq!(observe_fork(buf).unwrap(), ForkView::Unmapped);
+}
+
+#[test]
+fn forked_child_inherits_secrets_when_fork_exclusion_is_off() {
+    // Control: without the advice the child does see the secret.
+    let policy = Policy {
+        fork_exclusion: Need::Off,
+        ..anonymous()
+    };
+    assert_eq!(observe_fork(filled(policy)).unwrap(), ForkView::Inherited);
+}
