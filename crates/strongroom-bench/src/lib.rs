@@ -1,1 +1,9 @@
+//! Peers for strongroom's benchmarks, each behind the smallest safe wrapper that lets a
+//! criterion loop call it: libsodium's guarded allocator, OpenSSL's secure heap, and the raw
+//! system-call "floors" that any guarded allocator has to pay.
+//!
+//! This crate exists only for benchmarks (`cargo bench -p strongroom-bench`); it links the
+//! system libsodium and libcrypto, which strongroom itself never needs.
 
+pub mod floor;
+pub mod sodium;

@@ -9,18 +9,11 @@ use strongroom::doctor::{self, Check, Machine, Report, Status};
 pub(crate) fn run(as_json: bool) -> ExitCode {
     let report = doctor::run(super::run_probe_child);
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&report)).expect("JSON values always serialize")
-        );
+        println!("{}", serde_json::to_string_pretty(&to_json(&report)).expect("JSON values always serialize"));
     } else {
         print_table(&report);
     }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn bytes(n: Option<u64>) -> String {
@@ -43,58 +36,24 @@ fn yes_no(b: Option<bool>) -> &'static str {
 
 fn machine_rows(m: &Machine) -> Vec<(&'static str, String)> {
     vec![
-        (
-            "kernel",
-            m.kernel.clone().unwrap_or_else(|| "unknown".into()),
-        ),
+        ("kernel", m.kernel.clone().unwrap_or_else(|| "unknown".into())),
         ("page size", format!("{} bytes", m.page_size)),
-        (
-            "memfd_secret",
-            if m.secret_memory {
-                "available"
-            } else {
-                "not available"
-            }
-            .into(),
-        ),
-        (
-            "RLIMIT_MEMLOCK",
-            format!(
-                "{} ({} locked now)",
-                bytes(m.memlock_limit),
-                bytes(m.locked_now)
-            ),
-        ),
+        ("memfd_secret", if m.secret_memory { "available" } else { "not available" }.into()),
+        ("RLIMIT_MEMLOCK", format!("{} ({} locked now)", bytes(m.memlock_limit), bytes(m.locked_now))),
         (
             "CAP_IPC_LOCK",
             format!(
                 "{}{}",
                 yes_no(m.cap_ipc_lock),
-                if m.cap_ipc_lock == Some(true) {
-                    " (locking is not limited)"
-                } else {
-                    ""
-                }
+                if m.cap_ipc_lock == Some(true) { " (locking is not limited)" } else { "" }
             ),
         ),
-        (
-            "effective uid",
-            m.euid.map_or("unknown".into(), |u| u.to_string()),
-        ),
+        ("effective uid", m.euid.map_or("unknown".into(), |u| u.to_string())),
         (
             "core dumps",
-            format!(
-                "RLIMIT_CORE {}, core_pattern {:?}",
-                bytes(m.core_limit),
-                m.core_pattern.as_deref().unwrap_or("?")
-            ),
+            format!("RLIMIT_CORE {}, core_pattern {:?}", bytes(m.core_limit), m.core_pattern.as_deref().unwrap_or("?")),
         ),
-        (
-            "ptrace scope",
-            m.ptrace_scope
-                .clone()
-                .unwrap_or_else(|| "no Yama module (classic ptrace rules)".into()),
-        ),
+        ("ptrace scope", m.ptrace_scope.clone().unwrap_or_else(|| "no Yama module (classic ptrace rules)".into())),
     ]
 }
 
@@ -105,30 +64,15 @@ fn print_table(report: &Report) {
         println!("  {key:<16} {value}");
     }
     println!("\nChecks");
-    let width = report
-        .checks
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = report.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for check in &report.checks {
-        println!(
-            "  {:<4}  {:<width$}  {}",
-            label(check.status),
-            check.name,
-            check.detail
-        );
+        println!("  {:<4}  {:<width$}  {}", label(check.status), check.name, check.detail);
         if let Some(remedy) = &check.remedy {
             println!("  {:<4}  {:<width$}  -> {remedy}", "", "");
         }
     }
     let count = |s: Status| report.checks.iter().filter(|c| c.status == s).count();
-    println!(
-        "\n{} passed, {} failed, {} skipped",
-        count(Status::Pass),
-        count(Status::Fail),
-        count(Status::Skip)
-    );
+    println!("\n{} passed, {} failed, {} skipped", count(Status::Pass), count(Status::Fail), count(Status::Skip));
 }
 
 fn label(status: Status) -> &'static str {

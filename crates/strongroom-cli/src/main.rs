@@ -9,11 +9,7 @@ use clap::{Parser, Subcommand};
 mod doctor;
 
 #[derive(Parser)]
-#[command(
-    name = "strongroom",
-    version,
-    about = "Protected memory for secrets: prove it works here, and use it"
-)]
+#[command(name = "strongroom", version, about = "Protected memory for secrets: prove it works here, and use it")]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -60,7 +56,5 @@ fn probe(name: &str) -> ExitCode {
 
 /// Re-executes this binary to run one probe in a child process.
 fn run_probe_child(scenario: strongroom::probe::Scenario) -> std::io::Result<std::process::Output> {
-    Command::new(std::env::current_exe()?)
-        .args(["__probe", scenario.name()])
-        .output()
+    Command::new(std::env::current_exe()?).args(["__probe", scenario.name()]).output()
 }

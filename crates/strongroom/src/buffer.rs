@@ -65,9 +65,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn with_policy(len: usize, policy: Policy) -> Result<Self> {
-        Ok(LockedBuffer {
-            region: Some(GuardedRegion::new(len, policy)?),
-        })
+        Ok(LockedBuffer { region: Some(GuardedRegion::new(len, policy)?) })
     }
 
     /// A buffer of `len` bytes from the operating system's CSPRNG, written straight into
@@ -113,10 +111,7 @@ impl LockedBuffer {
     pub fn copy_from(&mut self, src: &[u8]) -> Result<()> {
         let mut dst = self.expose_mut()?;
         if dst.len() != src.len() {
-            return Err(Error::LengthMismatch {
-                expected: dst.len(),
-                actual: src.len(),
-            });
+            return Err(Error::LengthMismatch { expected: dst.len(), actual: src.len() });
         }
         dst.copy_from_slice(src);
         Ok(())
@@ -230,9 +225,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn is_frozen(&self) -> bool {
-        self.region
-            .as_ref()
-            .is_some_and(|r| r.access() == Access::Read)
+        self.region.as_ref().is_some_and(|r| r.access() == Access::Read)
     }
 
     /// Overwrites the bytes with zeros; fails while frozen.
@@ -318,8 +311,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn ct_eq(&self, other: &[u8]) -> bool {
-        self.expose()
-            .is_ok_and(|bytes| bool::from(bytes.ct_eq(other)))
+        self.expose().is_ok_and(|bytes| bool::from(bytes.ct_eq(other)))
     }
 
     /// What protection this buffer really got.
@@ -352,9 +344,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn address_range(&self) -> Range<usize> {
-        self.region
-            .as_ref()
-            .map_or(0..0, GuardedRegion::address_range)
+        self.region.as_ref().map_or(0..0, GuardedRegion::address_range)
     }
 
     /// Hands the region over (for probes that consume it); `None` once destroyed.
@@ -416,16 +406,8 @@ mod tests {
 
     #[test]
     fn sizes_that_overflow_are_errors_not_wrapped_pointers() {
-        for len in [
-            usize::MAX,
-            usize::MAX - 15,
-            usize::MAX - 4096,
-            isize::MAX as usize,
-        ] {
-            assert!(
-                matches!(LockedBuffer::new(len), Err(Error::TooLarge)),
-                "len {len:#x}"
-            );
+        for len in [usize::MAX, usize::MAX - 15, usize::MAX - 4096, isize::MAX as usize] {
+            assert!(matches!(LockedBuffer::new(len), Err(Error::TooLarge)), "len {len:#x}");
         }
     }
 
@@ -452,20 +434,8 @@ mod tests {
     #[test]
     fn copy_from_refuses_other_lengths() {
         let mut buf = LockedBuffer::new(4).unwrap();
-        assert!(matches!(
-            buf.copy_from(b"abc"),
-            Err(Error::LengthMismatch {
-                expected: 4,
-                actual: 3
-            })
-        ));
-        assert!(matches!(
-            buf.copy_from(b"abcde"),
-            Err(Error::LengthMismatch {
-                expected: 4,
-                actual: 5
-            })
-        ));
+        assert!(matches!(buf.copy_from(b"abc"), Err(Error::LengthMismatch { expected: 4, actual: 3 })));
+        assert!(matches!(buf.copy_from(b"abcde"), Err(Error::LengthMismatch { expected: 4, actual: 5 })));
         let mut src = *b"abc";
         assert!(buf.move_from(&mut src).is_err());
         assert_eq!(src, [0; 3], "move_from wipes its source even when it fails");
@@ -534,14 +504,8 @@ mod tests {
         buf.copy_from(b"SECRET").unwrap();
         let mut shown = format!("{buf:?} {:?}", buf.expose().unwrap());
         shown += &format!("{:?}", buf.expose_mut().unwrap());
-        assert!(
-            !shown.contains("SECRET") && !shown.contains("83"),
-            "{shown}"
-        );
-        assert!(
-            !shown.contains('6'),
-            "the length may leak a password's length: {shown}"
-        );
+        assert!(!shown.contains("SECRET") && !shown.contains("83"), "{shown}");
+        assert!(!shown.contains('6'), "the length may leak a password's length: {shown}");
     }
 
     #[test]

@@ -115,11 +115,7 @@ impl Error {
 
     /// A lock-limit error for `needed` bytes, with the current limit and usage filled in.
     pub(crate) fn lock_limit(needed: usize) -> Self {
-        Error::LockLimit {
-            needed,
-            limit: crate::sys::memlock_limit(),
-            locked: crate::sys::locked_bytes(),
-        }
+        Error::LockLimit { needed, limit: crate::sys::memlock_limit(), locked: crate::sys::locked_bytes() }
     }
 }
 
@@ -129,11 +125,7 @@ mod tests {
 
     #[test]
     fn lock_limit_says_what_to_do_with_figures() {
-        let e = Error::LockLimit {
-            needed: 65536,
-            limit: Some(8 << 20),
-            locked: Some(8 << 20),
-        };
+        let e = Error::LockLimit { needed: 65536, limit: Some(8 << 20), locked: Some(8 << 20) };
         let msg = e.to_string();
         assert!(msg.contains("64 KiB (65536 bytes)"), "{msg}");
         assert!(msg.contains("RLIMIT_MEMLOCK is 8 MiB"), "{msg}");

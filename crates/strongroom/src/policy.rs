@@ -54,16 +54,8 @@ impl Policy {
     pub const STANDARD: Policy = Policy {
         secret_memory: Need::Preferred,
         lock: Need::Required,
-        dump_exclusion: if cfg!(any(windows, miri)) {
-            Need::Preferred
-        } else {
-            Need::Required
-        },
-        fork_exclusion: if cfg!(miri) {
-            Need::Preferred
-        } else {
-            Need::Required
-        },
+        dump_exclusion: if cfg!(any(windows, miri)) { Need::Preferred } else { Need::Required },
+        fork_exclusion: if cfg!(miri) { Need::Preferred } else { Need::Required },
     };
 
     /// Everything required, `memfd_secret` included: fails where the kernel lacks it.
@@ -95,11 +87,7 @@ impl Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        if cfg!(miri) {
-            Policy::BEST_EFFORT
-        } else {
-            Policy::STANDARD
-        }
+        if cfg!(miri) { Policy::BEST_EFFORT } else { Policy::STANDARD }
     }
 }
 

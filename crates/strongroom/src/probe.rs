@@ -143,17 +143,12 @@ pub fn observe_fork(buf: LockedBuffer) -> Result<ForkView> {
     use std::os::unix::process::ExitStatusExt;
 
     let region = buf.into_region().ok_or(crate::Error::Destroyed)?;
-    let status = region
-        .inspect_in_forked_child()
-        .map_err(|e| crate::Error::os("fork", e))?;
+    let status = region.inspect_in_forked_child().map_err(|e| crate::Error::os("fork", e))?;
     match (status.code(), status.signal()) {
         (Some(CHILD_SAW_ZEROS), _) => Ok(ForkView::Wiped),
         (Some(CHILD_SAW_DATA), _) => Ok(ForkView::Inherited),
         (_, Some(libc::SIGSEGV)) => Ok(ForkView::Unmapped),
-        _ => Err(crate::Error::os(
-            "fork probe",
-            std::io::Error::other(format!("child ended with {status}")),
-        )),
+        _ => Err(crate::Error::os("fork probe", std::io::Error::other(format!("child ended with {status}")))),
     }
 }
 

@@ -25,34 +25,22 @@ fn must_die(scenario: Scenario, test: &str) {
 
 #[test]
 fn write_one_byte_past_the_end_dies_of_sigsegv() {
-    must_die(
-        Scenario::OverflowPastEnd,
-        "write_one_byte_past_the_end_dies_of_sigsegv",
-    );
+    must_die(Scenario::OverflowPastEnd, "write_one_byte_past_the_end_dies_of_sigsegv");
 }
 
 #[test]
 fn write_before_the_canary_page_dies_of_sigsegv() {
-    must_die(
-        Scenario::UnderflowBeforeStart,
-        "write_before_the_canary_page_dies_of_sigsegv",
-    );
+    must_die(Scenario::UnderflowBeforeStart, "write_before_the_canary_page_dies_of_sigsegv");
 }
 
 #[test]
 fn corrupted_canary_aborts_with_a_message() {
-    must_die(
-        Scenario::CanaryCorruption,
-        "corrupted_canary_aborts_with_a_message",
-    );
+    must_die(Scenario::CanaryCorruption, "corrupted_canary_aborts_with_a_message");
 }
 
 #[test]
 fn write_to_a_frozen_buffer_dies_of_sigsegv() {
-    must_die(
-        Scenario::WriteToFrozen,
-        "write_to_a_frozen_buffer_dies_of_sigsegv",
-    );
+    must_die(Scenario::WriteToFrozen, "write_to_a_frozen_buffer_dies_of_sigsegv");
 }
 
 /// The judge itself must be able to fail: a child that exits normally is not a pass.

@@ -16,10 +16,7 @@ const DONE: &str = "lock-limit child finished";
 
 fn status_field(key: &str) -> String {
     let status = fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(&format!("{key}:")))
-        .unwrap();
+    let line = status.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap();
     line[key.len() + 1..].trim().to_owned()
 }
 
@@ -29,13 +26,7 @@ fn has_cap_ipc_lock() -> bool {
 
 /// (locked KiB, number of mappings): what a leak would change.
 fn footprint() -> (String, usize) {
-    (
-        status_field("VmLck"),
-        fs::read_to_string("/proc/self/maps")
-            .unwrap()
-            .lines()
-            .count(),
-    )
+    (status_field("VmLck"), fs::read_to_string("/proc/self/maps").unwrap().lines().count())
 }
 
 fn exhaust(policy: Policy) {
@@ -44,59 +35,29 @@ fn exhaust(policy: Policy) {
         let before = footprint();
         match LockedBuffer::with_policy(4096, policy) {
             Ok(buf) => {
-                assert!(
-                    buf.protections().locked,
-                    "a buffer came back unlocked under {policy:?}"
-                );
+                assert!(buf.protections().locked, "a buffer came back unlocked under {policy:?}");
                 held.push(buf);
-                assert!(
-                    held.len() <= 64,
-                    "{LIMIT} bytes of RLIMIT_MEMLOCK never ran out"
-                );
+                assert!(held.len() <= 64, "{LIMIT} bytes of RLIMIT_MEMLOCK never ran out");
             }
-            Err(Error::LockLimit {
-                needed,
-                limit,
-                locked,
-            }) => {
+            Err(Error::LockLimit { needed, limit, locked }) => {
                 assert_eq!(limit, Some(LIMIT));
                 assert!(needed >= 4096, "needed = {needed}");
                 assert!(locked.is_some());
-                assert_eq!(
-                    footprint(),
-                    before,
-                    "the failed allocation left a mapping or a lock behind"
-                );
-                let msg = Error::LockLimit {
-                    needed,
-                    limit,
-                    locked,
-                }
-                .to_string();
-                assert!(
-                    msg.contains("RLIMIT_MEMLOCK is 128 KiB") && msg.contains("ulimit -l"),
-                    "{msg}"
-                );
+                assert_eq!(footprint(), before, "the failed allocation left a mapping or a lock behind");
+                let msg = Error::LockLimit { needed, limit, locked }.to_string();
+                assert!(msg.contains("RLIMIT_MEMLOCK is 128 KiB") && msg.contains("ulimit -l"), "{msg}");
                 break;
             }
             Err(other) => panic!("expected LockLimit, got {other}"),
         }
     }
-    assert!(
-        held.len() >= 4,
-        "only {} buffers fit under {LIMIT} bytes",
-        held.len()
-    );
+    assert!(held.len() >= 4, "only {} buffers fit under {LIMIT} bytes", held.len());
     // Free one and the next allocation succeeds again.
     held.pop();
     held.push(LockedBuffer::with_policy(4096, policy).expect("allocation after freeing one"));
     // Over the limit, a policy that allows it downgrades visibly instead of failing.
-    let relaxed = Policy {
-        lock: Need::Preferred,
-        ..policy
-    };
-    let unlocked = LockedBuffer::with_policy(4096, relaxed)
-        .expect("a relaxed policy never fails for want of a lock");
+    let relaxed = Policy { lock: Need::Preferred, ..policy };
+    let unlocked = LockedBuffer::with_policy(4096, relaxed).expect("a relaxed policy never fails for want of a lock");
     let got = unlocked.protections();
     assert!(!got.locked && !got.secret_memory, "{got:?}");
 }
@@ -104,16 +65,10 @@ fn exhaust(policy: Policy) {
 #[test]
 fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
     if common::is_child(ROLE) {
-        assert!(
-            !has_cap_ipc_lock(),
-            "the child still holds CAP_IPC_LOCK: the limit would not apply"
-        );
+        assert!(!has_cap_ipc_lock(), "the child still holds CAP_IPC_LOCK: the limit would not apply");
         strongroom::tuning::set_region_cache_limit(0);
         exhaust(Policy::default());
-        exhaust(Policy {
-            secret_memory: Need::Off,
-            ..Policy::default()
-        });
+        exhaust(Policy { secret_memory: Need::Off, ..Policy::default() });
         println!("{DONE}");
         return;
     }
@@ -128,17 +83,9 @@ fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
             eprintln!("skipped: setpriv (util-linux) is needed to drop CAP_IPC_LOCK");
             return;
         }
-        wrapper.extend([
-            "setpriv",
-            "--inh-caps=-ipc_lock",
-            "--bounding-set=-ipc_lock",
-        ]);
+        wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
     }
-    let out = common::run_child(
-        "exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing",
-        ROLE,
-        &wrapper,
-    );
+    let out = common::run_child("exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing", ROLE, &wrapper);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains(DONE),

@@ -42,10 +42,7 @@ fn read_through_proc_mem(addr: usize) -> std::io::Result<u8> {
 }
 
 fn anonymous() -> Policy {
-    Policy {
-        secret_memory: Need::Off,
-        ..Policy::default()
-    }
+    Policy { secret_memory: Need::Off, ..Policy::default() }
 }
 
 #[test]
@@ -74,11 +71,7 @@ fn anonymous_buffer_is_mlocked_dontdump_wipeonfork() {
 #[test]
 fn unlocked_policy_really_leaves_pages_unlocked() {
     // Control for the smaps checks above: with locking off, smaps must not say `lo`.
-    let policy = Policy {
-        lock: Need::Off,
-        dump_exclusion: Need::Off,
-        ..anonymous()
-    };
+    let policy = Policy { lock: Need::Off, dump_exclusion: Need::Off, ..anonymous() };
     let buf = LockedBuffer::with_policy(100, policy).unwrap();
     assert!(!buf.protections().locked);
     let (flags, _) = smaps(buf.address_range().start);
@@ -92,8 +85,7 @@ fn secret_memory_cannot_be_read_through_proc_self_mem() {
         return;
     };
     buf.copy_from(&[0x5c; 32]).unwrap();
-    let err = read_through_proc_mem(buf.address_range().start)
-        .expect_err("memfd_secret page was readable");
+    let err = read_through_proc_mem(buf.address_range().start).expect_err("memfd_secret page was readable");
     assert_eq!(err.raw_os_error(), Some(5), "expected EIO, got {err}");
 }
 
@@ -102,10 +94,7 @@ fn anonymous_pages_are_readable_through_proc_self_mem() {
     // Control: the same read succeeds on locked anonymous pages, so the test above can fail.
     let mut buf = LockedBuffer::with_policy(32, anonymous()).unwrap();
     buf.copy_from(&[0x5c; 32]).unwrap();
-    assert_eq!(
-        read_through_proc_mem(buf.address_range().start).unwrap(),
-        0x5c
-    );
+    assert_eq!(read_through_proc_mem(buf.address_range().start).unwrap(), 0x5c);
 }
 
 fn filled(policy: Policy) -> LockedBuffer {
@@ -132,9 +121,6 @@ fn forked_child_has_no_mapping_for_secret_memory() {
 #[test]
 fn forked_child_inherits_secrets_when_fork_exclusion_is_off() {
     // Control: without the advice the child does see the secret.
-    let policy = Policy {
-        fork_exclusion: Need::Off,
-        ..anonymous()
-    };
+    let policy = Policy { fork_exclusion: Need::Off, ..anonymous() };
     assert_eq!(observe_fork(filled(policy)).unwrap(), ForkView::Inherited);
 }

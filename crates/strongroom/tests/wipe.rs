@@ -15,23 +15,14 @@ fn reuse(first: usize, second: usize, free: impl FnOnce(LockedBuffer)) -> Locked
     let old_end = old.address_range().end;
     free(old);
     let new = LockedBuffer::new(second).unwrap();
-    assert_eq!(
-        new.address_range().end,
-        old_end,
-        "the region was not reused, so this test observes nothing"
-    );
+    assert_eq!(new.address_range().end, old_end, "the region was not reused, so this test observes nothing");
     new
 }
 
 fn assert_zero(buf: &LockedBuffer) {
     let bytes = buf.expose().unwrap();
     let dirty = bytes.iter().filter(|&&b| b != 0).count();
-    assert_eq!(
-        dirty,
-        0,
-        "{dirty} of {} bytes survived the free",
-        bytes.len()
-    );
+    assert_eq!(dirty, 0, "{dirty} of {} bytes survived the free", bytes.len());
 }
 
 #[test]

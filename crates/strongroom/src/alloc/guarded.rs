@@ -68,28 +68,17 @@ impl Mapping {
                     return Err(Error::lock_limit(inner_len));
                 }
                 Err(e) if policy.secret_memory == Need::Required => {
-                    return Err(classify(
-                        e,
-                        Protection::SecretMemory,
-                        "memfd_secret",
-                        inner_len,
-                    ));
+                    return Err(classify(e, Protection::SecretMemory, "memfd_secret", inner_len));
                 }
                 Err(_) => {} // preferred only: fall back to anonymous pages, visibly
             }
         }
-        let base =
-            sys::map_guarded(inner_len, Backing::Anonymous).map_err(|e| Error::os("mmap", e))?;
+        let base = sys::map_guarded(inner_len, Backing::Anonymous).map_err(|e| Error::os("mmap", e))?;
         Self::protect_new(base, inner_len, Backing::Anonymous, policy)
     }
 
     /// Applies the policy's protections to a freshly mapped region, or unmaps it and fails.
-    fn protect_new(
-        base: NonNull<u8>,
-        inner_len: usize,
-        backing: Backing,
-        policy: Policy,
-    ) -> Result<Self> {
+    fn protect_new(base: NonNull<u8>, inner_len: usize, backing: Backing, policy: Policy) -> Result<Self> {
         let secret = backing == Backing::SecretMemory;
         let mut mapping = Mapping {
             base,
@@ -100,11 +89,7 @@ impl Mapping {
                 locked: secret,
                 secret_memory: secret,
                 dump_excluded: secret,
-                fork: if cfg!(windows) {
-                    ForkSafety::NoFork
-                } else {
-                    ForkSafety::Inherited
-                },
+                fork: if cfg!(windows) { ForkSafety::NoFork } else { ForkSafety::Inherited },
                 guard_pages: !cfg!(miri),
                 canary: true,
             },
@@ -116,27 +101,17 @@ impl Mapping {
         if !secret {
             // SAFETY (both calls): the inner pages are ours, freshly mapped, unreferenced.
             mapping.protections.locked =
-                apply(policy.lock, Protection::Lock, "mlock", len, || unsafe {
-                    sys::lock(inner, len)
+                apply(policy.lock, Protection::Lock, "mlock", len, || unsafe { sys::lock(inner, len) })?.is_some();
+            mapping.protections.dump_excluded =
+                apply(policy.dump_exclusion, Protection::DumpExclusion, "madvise(MADV_DONTDUMP)", len, || unsafe {
+                    sys::exclude_from_dumps(inner, len)
                 })?
                 .is_some();
-            mapping.protections.dump_excluded = apply(
-                policy.dump_exclusion,
-                Protection::DumpExclusion,
-                "madvise(MADV_DONTDUMP)",
-                len,
-                || unsafe { sys::exclude_from_dumps(inner, len) },
-            )?
-            .is_some();
         }
         // SAFETY: as above.
-        let fork = apply(
-            policy.fork_exclusion,
-            Protection::ForkExclusion,
-            "madvise(fork)",
-            len,
-            || unsafe { sys::exclude_from_fork(inner, len, backing) },
-        )?;
+        let fork = apply(policy.fork_exclusion, Protection::ForkExclusion, "madvise(fork)", len, || unsafe {
+            sys::exclude_from_fork(inner, len, backing)
+        })?;
         if let Some(fork) = fork {
             mapping.protections.fork = match fork {
                 ForkExclusion::Wiped => ForkSafety::Wiped,
@@ -150,10 +125,7 @@ impl Mapping {
     /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
     fn lost_to_fork(&self) -> bool {
         self.generation != sys::fork_generation()
-            && matches!(
-                self.protections.fork,
-                ForkSafety::Wiped | ForkSafety::Unmapped
-            )
+            && matches!(self.protections.fork, ForkSafety::Wiped | ForkSafety::Unmapped)
     }
 }
 
@@ -232,26 +204,17 @@ impl GuardedRegion {
         let inner_len = len
             .checked_add(CANARY_LEN)
             .and_then(|n| sys::round_up(n, page))
-            .filter(|n| {
-                n.checked_add(2 * page)
-                    .is_some_and(|t| t <= isize::MAX as usize)
-            })
+            .filter(|n| n.checked_add(2 * page).is_some_and(|t| t <= isize::MAX as usize))
             .ok_or(Error::TooLarge)?;
         let mapping = match region_cache::take(inner_len, policy) {
             Some(mapping) => mapping,
             None => match Mapping::map(inner_len, policy) {
                 // Cached regions hold locked pages: give them back and try once more.
-                Err(Error::LockLimit { .. }) if region_cache::drain() > 0 => {
-                    Mapping::map(inner_len, policy)?
-                }
+                Err(Error::LockLimit { .. }) if region_cache::drain() > 0 => Mapping::map(inner_len, policy)?,
                 other => other?,
             },
         };
-        let mut region = GuardedRegion {
-            mapping: ManuallyDrop::new(mapping),
-            len,
-            access: Access::ReadWrite,
-        };
+        let mut region = GuardedRegion { mapping: ManuallyDrop::new(mapping), len, access: Access::ReadWrite };
         let gap = inner_len - len;
         let stale = region.mapping.canary_end;
         let inner = region.inner_bytes_mut();
@@ -285,9 +248,7 @@ impl GuardedRegion {
     fn inner_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: the inner pages are ours, read-write (callers ensure it), and borrowed
         // mutably through `self`, so no other slice into them is alive.
-        unsafe {
-            std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), self.mapping.inner_len)
-        }
+        unsafe { std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), self.mapping.inner_len) }
     }
 
     /// The gap in front of the data that holds the canary.
@@ -334,9 +295,7 @@ impl GuardedRegion {
     fn make_writable_or_abort(&mut self) {
         if let Err(e) = self.set_access(Access::ReadWrite) {
             // Without write access the secret cannot be wiped; carrying on would leave it behind.
-            sys::abort_with(&format!(
-                "strongroom: cannot make a secret writable to wipe it: {e}"
-            ));
+            sys::abort_with(&format!("strongroom: cannot make a secret writable to wipe it: {e}"));
         }
     }
 

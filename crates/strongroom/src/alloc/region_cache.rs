@@ -20,10 +20,7 @@ use crate::sys;
 const DEFAULT_LIMIT: usize = 1 << 20;
 
 static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_LIMIT);
-static CACHE: Mutex<Cache> = Mutex::new(Cache {
-    regions: Vec::new(),
-    bytes: 0,
-});
+static CACHE: Mutex<Cache> = Mutex::new(Cache { regions: Vec::new(), bytes: 0 });
 
 struct Cache {
     regions: Vec<Mapping>,
@@ -54,9 +51,10 @@ pub fn set_limit(bytes: usize) {
 pub(crate) fn take(inner_len: usize, policy: Policy) -> Option<Mapping> {
     let mut cache = CACHE.try_lock().ok()?;
     let generation = sys::fork_generation();
-    let index = cache.regions.iter().rposition(|m| {
-        m.inner_len() == inner_len && m.policy == policy && m.generation == generation
-    })?;
+    let index = cache
+        .regions
+        .iter()
+        .rposition(|m| m.inner_len() == inner_len && m.policy == policy && m.generation == generation)?;
     let mapping = cache.regions.swap_remove(index);
     cache.bytes -= mapping.inner_len();
     Some(mapping)

@@ -37,12 +37,7 @@ pub struct Check {
 
 impl Check {
     fn new(name: impl Into<String>, status: Status, detail: impl Into<String>) -> Self {
-        Check {
-            name: name.into(),
-            status,
-            detail: detail.into(),
-            remedy: None,
-        }
+        Check { name: name.into(), status, detail: detail.into(), remedy: None }
     }
 
     fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -50,17 +45,11 @@ impl Check {
     }
 
     fn fail(name: impl Into<String>, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
-        Check {
-            remedy: Some(remedy.into()),
-            ..Self::new(name, Status::Fail, detail)
-        }
+        Check { remedy: Some(remedy.into()), ..Self::new(name, Status::Fail, detail) }
     }
 
     fn skip(name: impl Into<String>, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
-        Check {
-            remedy: Some(remedy.into()),
-            ..Self::new(name, Status::Skip, detail)
-        }
+        Check { remedy: Some(remedy.into()), ..Self::new(name, Status::Skip, detail) }
     }
 }
 
@@ -111,40 +100,23 @@ pub fn run(mut run_probe: impl FnMut(Scenario) -> io::Result<Output>) -> Report 
 
 fn allocation_failure(e: &Error) -> Check {
     let remedy = match e {
-        Error::LockLimit { .. } => {
-            "raise the locked-memory limit (`ulimit -l 65536`, LimitMEMLOCK= for services) \
+        Error::LockLimit { .. } => "raise the locked-memory limit (`ulimit -l 65536`, LimitMEMLOCK= for services) \
                                    or grant CAP_IPC_LOCK"
-                .to_owned()
-        }
+            .to_owned(),
         other => format!("the default policy cannot be met here: {other}"),
     };
-    Check::fail(
-        "allocate a guarded secret (default policy)",
-        e.to_string(),
-        remedy,
-    )
+    Check::fail("allocate a guarded secret (default policy)", e.to_string(), remedy)
 }
 
 /// Checks where the secret lives: smaps flags, memfd_secret, and /proc/self/mem.
 fn residence_checks(buf: &LockedBuffer, machine: &Machine, checks: &mut Vec<Check>) {
     let got = buf.protections();
-    let backing = if got.secret_memory {
-        "memfd_secret pages"
-    } else {
-        "anonymous pages"
-    };
-    checks.push(Check::pass(
-        "allocate a guarded secret (default policy)",
-        backing,
-    ));
+    let backing = if got.secret_memory { "memfd_secret pages" } else { "anonymous pages" };
+    checks.push(Check::pass("allocate a guarded secret (default policy)", backing));
 
     let addr = buf.address_range().start;
     let Some(entry) = procfs::smaps_entry(addr) else {
-        checks.push(Check::fail(
-            "find the secret in /proc/self/smaps",
-            "no mapping found",
-            "report a bug",
-        ));
+        checks.push(Check::fail("find the secret in /proc/self/smaps", "no mapping found", "report a bug"));
         return;
     };
     checks.push(smaps_check(
@@ -179,38 +151,21 @@ fn fork_check() -> Check {
     });
     match observed {
         Ok(ForkView::Wiped) => Check::pass(NAME, "the child read zeros (MADV_WIPEONFORK)"),
-        Ok(ForkView::Unmapped) => Check::pass(
-            NAME,
-            "the child faulted: the pages were not mapped (MADV_DONTFORK)",
-        ),
-        Ok(ForkView::Inherited) => Check::fail(
-            NAME,
-            "the child read the secret",
-            "report a bug: fork exclusion did not apply",
-        ),
+        Ok(ForkView::Unmapped) => Check::pass(NAME, "the child faulted: the pages were not mapped (MADV_DONTFORK)"),
+        Ok(ForkView::Inherited) => {
+            Check::fail(NAME, "the child read the secret", "report a bug: fork exclusion did not apply")
+        }
         Err(e) => Check::fail(NAME, e.to_string(), "see the allocation check above"),
     }
 }
 
 fn smaps_check(name: &str, entry: &SmapsEntry, any_of: &[&str], remedy: &str) -> Check {
-    let found: Vec<&str> = any_of
-        .iter()
-        .copied()
-        .filter(|f| entry.has_flag(f))
-        .collect();
+    let found: Vec<&str> = any_of.iter().copied().filter(|f| entry.has_flag(f)).collect();
     if found.is_empty() {
-        let detail = format!(
-            "smaps VmFlags lack {}: {}",
-            any_of.join("/"),
-            entry.flags.join(" ")
-        );
+        let detail = format!("smaps VmFlags lack {}: {}", any_of.join("/"), entry.flags.join(" "));
         Check::fail(name, detail, remedy)
     } else {
-        let detail = format!(
-            "smaps VmFlags has {} (Locked: {} kB)",
-            found.join(" "),
-            entry.locked_kib
-        );
+        let detail = format!("smaps VmFlags has {} (Locked: {} kB)", found.join(" "), entry.locked_kib);
         Check::pass(name, detail)
     }
 }
@@ -227,9 +182,7 @@ fn secret_memory_check(buf: &LockedBuffer, machine: &Machine) -> Check {
         ),
         (false, _) => Check::skip(
             NAME,
-            format!(
-                "memfd_secret is not available on {kernel}; secrets use locked anonymous pages"
-            ),
+            format!("memfd_secret is not available on {kernel}; secrets use locked anonymous pages"),
             "use Linux ≥ 5.14 (before 6.5, boot with secretmem.enable=1) to hide secrets from root",
         ),
     }
@@ -238,8 +191,7 @@ fn secret_memory_check(buf: &LockedBuffer, machine: &Machine) -> Check {
 fn proc_mem_check(addr: usize) -> Check {
     const NAME: &str = "unreadable through /proc/self/mem";
     let mut byte = [0u8; 1];
-    let read =
-        File::open("/proc/self/mem").and_then(|mem| mem.read_exact_at(&mut byte, addr as u64));
+    let read = File::open("/proc/self/mem").and_then(|mem| mem.read_exact_at(&mut byte, addr as u64));
     match read {
         Err(e) if matches!(e.raw_os_error(), Some(libc::EIO | libc::EFAULT)) => {
             Check::pass(NAME, format!("read refused: {e}"))
@@ -253,10 +205,7 @@ fn proc_mem_check(addr: usize) -> Check {
     }
 }
 
-fn probe_check(
-    scenario: Scenario,
-    run_probe: &mut impl FnMut(Scenario) -> io::Result<Output>,
-) -> Check {
+fn probe_check(scenario: Scenario, run_probe: &mut impl FnMut(Scenario) -> io::Result<Output>) -> Check {
     let name = format!("child dies when {}", scenario.describe());
     match run_probe(scenario) {
         Ok(output) => {
@@ -264,17 +213,11 @@ fn probe_check(
             if verdict.passed {
                 Check::pass(name, verdict.observed)
             } else {
-                Check::fail(
-                    name,
-                    verdict.observed,
-                    "the protection did not fire: report a bug with this output",
-                )
+                Check::fail(name, verdict.observed, "the protection did not fire: report a bug with this output")
             }
         }
-        Err(e) => Check::fail(
-            name,
-            format!("could not start the child: {e}"),
-            "check that the binary can re-execute itself",
-        ),
+        Err(e) => {
+            Check::fail(name, format!("could not start the child: {e}"), "check that the binary can re-execute itself")
+        }
     }
 }

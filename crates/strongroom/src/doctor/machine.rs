@@ -44,8 +44,7 @@ pub fn machine() -> Machine {
         memlock_limit: sys::memlock_limit(),
         locked_now: sys::locked_bytes(),
         cap_ipc_lock: procfs::effective_capabilities().map(|caps| caps & (1 << CAP_IPC_LOCK) != 0),
-        euid: procfs::status_field("Uid")
-            .and_then(|uids| uids.split_whitespace().nth(1)?.parse().ok()),
+        euid: procfs::status_field("Uid").and_then(|uids| uids.split_whitespace().nth(1)?.parse().ok()),
         core_pattern: procfs::sysctl("kernel/core_pattern"),
         core_limit: sys::core_limit(),
         ptrace_scope: procfs::sysctl("kernel/yama/ptrace_scope"),
@@ -65,9 +64,6 @@ impl Machine {
         if self.cap_ipc_lock == Some(true) {
             return None;
         }
-        Some(
-            self.memlock_limit?
-                .saturating_sub(self.locked_now.unwrap_or(0)),
-        )
+        Some(self.memlock_limit?.saturating_sub(self.locked_now.unwrap_or(0)))
     }
 }

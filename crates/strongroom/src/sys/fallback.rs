@@ -31,8 +31,7 @@ pub(crate) fn map_guarded(inner_len: usize, backing: Backing) -> io::Result<NonN
     }
     let layout = layout(inner_len)?;
     // SAFETY: the layout has a non-zero size (at least two pages).
-    NonNull::new(unsafe { alloc_zeroed(layout) })
-        .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
+    NonNull::new(unsafe { alloc_zeroed(layout) }).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
 }
 
 /// # Safety
@@ -67,11 +66,7 @@ pub(crate) unsafe fn exclude_from_dumps(_ptr: NonNull<u8>, _len: usize) -> io::R
 
 /// # Safety
 /// Nothing to uphold.
-pub(crate) unsafe fn exclude_from_fork(
-    _ptr: NonNull<u8>,
-    _len: usize,
-    _backing: Backing,
-) -> io::Result<ForkExclusion> {
+pub(crate) unsafe fn exclude_from_fork(_ptr: NonNull<u8>, _len: usize, _backing: Backing) -> io::Result<ForkExclusion> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 

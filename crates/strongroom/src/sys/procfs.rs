@@ -24,9 +24,7 @@ pub(crate) fn effective_capabilities() -> Option<u64> {
 
 /// A file under `/proc/sys`, trimmed; `None` when absent (e.g. no Yama module).
 pub(crate) fn sysctl(path: &str) -> Option<String> {
-    fs::read_to_string(format!("/proc/sys/{path}"))
-        .ok()
-        .map(|s| s.trim().to_owned())
+    fs::read_to_string(format!("/proc/sys/{path}")).ok().map(|s| s.trim().to_owned())
 }
 
 /// One entry of `/proc/self/smaps`.
@@ -58,20 +56,13 @@ pub(crate) fn smaps_entry(addr: usize) -> Option<SmapsEntry> {
     for line in smaps.lines() {
         if let Some((range, _)) = line.split_once(' ')
             && let Some((lo, hi)) = range.split_once('-')
-            && let (Ok(start), Ok(end)) =
-                (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+            && let (Ok(start), Ok(end)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
         {
             if current.is_some() {
                 break; // the entry we wanted is complete
             }
             if (start..end).contains(&addr) {
-                current = Some(SmapsEntry {
-                    start,
-                    end,
-                    locked_kib: 0,
-                    rss_kib: 0,
-                    flags: Vec::new(),
-                });
+                current = Some(SmapsEntry { start, end, locked_kib: 0, rss_kib: 0, flags: Vec::new() });
             }
             continue;
         }
@@ -81,13 +72,7 @@ pub(crate) fn smaps_entry(addr: usize) -> Option<SmapsEntry> {
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
-        let kib = || {
-            value
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
+        let kib = || value.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
         match key {
             "Locked" => entry.locked_kib = kib(),
             "Rss" => entry.rss_kib = kib(),
@@ -106,14 +91,8 @@ mod tests {
     fn finds_the_mapping_of_a_stack_address() {
         let here = 0u8;
         let entry = smaps_entry(&here as *const u8 as usize).expect("the stack is mapped");
-        assert!(
-            entry.start <= &here as *const u8 as usize && (&here as *const u8 as usize) < entry.end
-        );
-        assert!(
-            entry.has_flag("rd") && entry.has_flag("wr"),
-            "stack flags: {:?}",
-            entry.flags
-        );
+        assert!(entry.start <= &here as *const u8 as usize && (&here as *const u8 as usize) < entry.end);
+        assert!(entry.has_flag("rd") && entry.has_flag("wr"), "stack flags: {:?}", entry.flags);
     }
 
     #[test]

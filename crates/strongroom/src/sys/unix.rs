@@ -29,23 +29,14 @@ pub(crate) fn map_guarded(inner_len: usize, backing: Backing) -> io::Result<NonN
         .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
     // SAFETY: a new private mapping at an address the kernel chooses aliases no existing
     // memory; PROT_NONE means nothing can touch it until we say so.
-    let base = unsafe {
-        mm::mmap_anonymous(
-            ptr::null_mut(),
-            total,
-            ProtFlags::empty(),
-            MapFlags::PRIVATE,
-        )
-    }?;
+    let base = unsafe { mm::mmap_anonymous(ptr::null_mut(), total, ProtFlags::empty(), MapFlags::PRIVATE) }?;
     // SAFETY: `page` is within the `total`-byte mapping just created.
     let inner = unsafe { base.cast::<u8>().add(page) }.cast::<c_void>();
     let result = match backing {
         // SAFETY: `inner..inner+inner_len` lies inside our fresh reservation, which no
         // reference points into yet.
-        Backing::Anonymous => {
-            unsafe { mm::mprotect(inner, inner_len, MprotectFlags::READ | MprotectFlags::WRITE) }
-                .map_err(|e| Failure::kept(e.into()))
-        }
+        Backing::Anonymous => unsafe { mm::mprotect(inner, inner_len, MprotectFlags::READ | MprotectFlags::WRITE) }
+            .map_err(|e| Failure::kept(e.into())),
         // SAFETY: as above; `map_secret_into` only replaces pages of that range.
         Backing::SecretMemory => unsafe { map_secret_into(inner, inner_len) },
     };
@@ -81,10 +72,7 @@ pub(crate) unsafe fn unmap_guarded(base: NonNull<u8>, inner_len: usize) {
     // SAFETY: the caller hands over a region this module mapped, which nobody uses any more.
     // munmap also drops any mlock on the pages.
     let result = unsafe { mm::munmap(base.as_ptr().cast(), total) };
-    debug_assert!(
-        result.is_ok(),
-        "munmap of a region we mapped failed: {result:?}"
-    );
+    debug_assert!(result.is_ok(), "munmap of a region we mapped failed: {result:?}");
 }
 
 /// A failed secret mapping, and whether the inner range of the reservation is still ours.
@@ -95,10 +83,7 @@ struct Failure {
 
 impl Failure {
     fn kept(error: io::Error) -> Self {
-        Failure {
-            error,
-            hole_lost: false,
-        }
+        Failure { error, hole_lost: false }
     }
 }
 
@@ -129,16 +114,7 @@ unsafe fn map_secret_into(inner: *mut c_void, len: usize) -> Result<(), Failure>
     unsafe { mm::munmap(inner, len) }.map_err(|e| Failure::kept(e.into()))?;
     let flags = MapFlags::SHARED | MapFlags::FIXED_NOREPLACE;
     // SAFETY: NOREPLACE maps only into the hole we just opened, or fails.
-    let mapped = unsafe {
-        mm::mmap(
-            inner,
-            len,
-            ProtFlags::READ | ProtFlags::WRITE,
-            flags,
-            &fd,
-            0,
-        )
-    };
+    let mapped = unsafe { mm::mmap(inner, len, ProtFlags::READ | ProtFlags::WRITE, flags, &fd, 0) };
     let error = match mapped {
         Ok(p) if p == inner => return Ok(()),
         Ok(elsewhere) => {
@@ -150,9 +126,7 @@ unsafe fn map_secret_into(inner: *mut c_void, len: usize) -> Result<(), Failure>
             io::Error::from(io::ErrorKind::Unsupported)
         }
         // The kernel counts secret memory against RLIMIT_MEMLOCK and says EAGAIN when over.
-        Err(rustix::io::Errno::AGAIN) => {
-            lock_limit_error("memfd_secret mmap", rustix::io::Errno::AGAIN)
-        }
+        Err(rustix::io::Errno::AGAIN) => lock_limit_error("memfd_secret mmap", rustix::io::Errno::AGAIN),
         Err(e) => e.into(),
     };
     // Close the hole again so the reservation is whole for the caller to unmap.
@@ -160,10 +134,7 @@ unsafe fn map_secret_into(inner: *mut c_void, len: usize) -> Result<(), Failure>
     let anon = MapFlags::PRIVATE | MapFlags::FIXED_NOREPLACE;
     // SAFETY: NOREPLACE only fills the hole; if something else took it, this fails instead.
     let refilled = unsafe { mm::mmap_anonymous(inner, len, reserve, anon) };
-    Err(Failure {
-        error,
-        hole_lost: !matches!(refilled, Ok(p) if p == inner),
-    })
+    Err(Failure { error, hole_lost: !matches!(refilled, Ok(p) if p == inner) })
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -219,18 +190,15 @@ pub(crate) unsafe fn lock(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
         Ok(()) => Ok(()),
         // ENOMEM: over the limit; EPERM: the limit is 0 and we lack CAP_IPC_LOCK;
         // EAGAIN: some pages could not be locked.
-        Err(
-            e @ (rustix::io::Errno::NOMEM | rustix::io::Errno::PERM | rustix::io::Errno::AGAIN),
-        ) => Err(lock_limit_error("mlock", e)),
+        Err(e @ (rustix::io::Errno::NOMEM | rustix::io::Errno::PERM | rustix::io::Errno::AGAIN)) => {
+            Err(lock_limit_error("mlock", e))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 fn lock_limit_error(op: &str, errno: rustix::io::Errno) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::QuotaExceeded,
-        format!("{op}: {}", io::Error::from(errno)),
-    )
+    io::Error::new(io::ErrorKind::QuotaExceeded, format!("{op}: {}", io::Error::from(errno)))
 }
 
 pub(crate) fn is_lock_limit(err: &io::Error) -> bool {
@@ -245,25 +213,15 @@ pub(crate) unsafe fn exclude_from_dumps(ptr: NonNull<u8>, len: usize) -> io::Res
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // SAFETY: forwarded from the caller; the advice changes no contents.
-        unsafe { mm::madvise(ptr.as_ptr().cast(), len, mm::Advice::LinuxDontDump) }
-            .map_err(Into::into)
+        unsafe { mm::madvise(ptr.as_ptr().cast(), len, mm::Advice::LinuxDontDump) }.map_err(Into::into)
     }
     #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
     {
         // SAFETY: forwarded from the caller; the advice changes no contents.
         let rc = unsafe { libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_NOCORE) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
     }
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly"
-    )))]
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "dragonfly")))]
     {
         let _ = (ptr, len);
         Err(io::Error::from(io::ErrorKind::Unsupported))
@@ -275,11 +233,7 @@ pub(crate) unsafe fn exclude_from_dumps(ptr: NonNull<u8>, len: usize) -> io::Res
 ///
 /// # Safety
 /// The range must be mapped pages owned by the caller.
-pub(crate) unsafe fn exclude_from_fork(
-    ptr: NonNull<u8>,
-    len: usize,
-    backing: Backing,
-) -> io::Result<ForkExclusion> {
+pub(crate) unsafe fn exclude_from_fork(ptr: NonNull<u8>, len: usize, backing: Backing) -> io::Result<ForkExclusion> {
     fork_generation(); // make sure the child-side handler is registered before any fork
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -302,11 +256,7 @@ pub(crate) unsafe fn exclude_from_fork(
         let _ = backing;
         // SAFETY: forwarded from the caller; minherit changes no contents.
         let rc = unsafe { libc::minherit(ptr.as_ptr().cast(), len, libc::INHERIT_ZERO) };
-        if rc == 0 {
-            Ok(ForkExclusion::Wiped)
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        if rc == 0 { Ok(ForkExclusion::Wiped) } else { Err(io::Error::last_os_error()) }
     }
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
     {
@@ -343,14 +293,7 @@ pub(crate) fn memlock_limit() -> Option<u64> {
 /// Sets `RLIMIT_CORE` to 0 for this process: a crash writes no core file at all.
 pub(crate) fn disable_core_dumps() -> io::Result<()> {
     use rustix::process::{Resource, Rlimit, setrlimit};
-    setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: Some(0),
-        },
-    )
-    .map_err(Into::into)
+    setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }).map_err(Into::into)
 }
 
 /// Forks, runs `child` in the child and `_exit`s with its return value; the parent waits
@@ -359,9 +302,7 @@ pub(crate) fn disable_core_dumps() -> io::Result<()> {
 /// # Safety
 /// The parent may have other threads, so `child` must stay async-signal-safe in practice:
 /// no locks another thread might hold, no allocation, no I/O through std's locked handles.
-pub(crate) unsafe fn fork_and_wait(
-    child: impl FnOnce() -> i32,
-) -> io::Result<std::process::ExitStatus> {
+pub(crate) unsafe fn fork_and_wait(child: impl FnOnce() -> i32) -> io::Result<std::process::ExitStatus> {
     use std::os::unix::process::ExitStatusExt;
     // SAFETY: the child runs only `child` (async-signal-safe by contract) and then `_exit`.
     let pid = unsafe { libc::fork() };

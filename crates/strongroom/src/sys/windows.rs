@@ -9,8 +9,8 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 
 use windows_sys::Win32::System::Memory::{
-    MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_PROTECTION_FLAGS, PAGE_READONLY,
-    PAGE_READWRITE, VirtualAlloc, VirtualFree, VirtualLock, VirtualProtect,
+    MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_PROTECTION_FLAGS, PAGE_READONLY, PAGE_READWRITE,
+    VirtualAlloc, VirtualFree, VirtualLock, VirtualProtect,
 };
 use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
 
@@ -49,14 +49,7 @@ pub(crate) fn map_guarded(inner_len: usize, backing: Backing) -> io::Result<NonN
     // SAFETY: the inner range lies inside the reservation just made.
     let inner = unsafe { base.as_ptr().add(page) };
     // SAFETY: committing pages of our own reservation.
-    let committed = unsafe {
-        VirtualAlloc(
-            inner.cast::<c_void>(),
-            inner_len,
-            MEM_COMMIT,
-            PAGE_READWRITE,
-        )
-    };
+    let committed = unsafe { VirtualAlloc(inner.cast::<c_void>(), inner_len, MEM_COMMIT, PAGE_READWRITE) };
     if committed.is_null() {
         let err = io::Error::last_os_error();
         // SAFETY: releasing the reservation we made above; nothing references it.
@@ -89,11 +82,7 @@ pub(crate) unsafe fn protect(ptr: NonNull<u8>, len: usize, access: Access) -> io
     let mut old: PAGE_PROTECTION_FLAGS = 0;
     // SAFETY: forwarded from the caller; `old` is a valid out-pointer.
     let ok = unsafe { VirtualProtect(ptr.as_ptr().cast(), len, flags, &mut old) };
-    if ok != 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    if ok != 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
 
 /// Locks pages into the working set (VirtualLock); over the quota the error has kind
@@ -108,10 +97,7 @@ pub(crate) unsafe fn lock(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
     }
     let err = io::Error::last_os_error();
     if err.raw_os_error() == Some(ERROR_WORKING_SET_QUOTA) {
-        Err(io::Error::new(
-            io::ErrorKind::QuotaExceeded,
-            format!("VirtualLock: {err}"),
-        ))
+        Err(io::Error::new(io::ErrorKind::QuotaExceeded, format!("VirtualLock: {err}")))
     } else {
         Err(err)
     }
@@ -133,11 +119,7 @@ pub(crate) unsafe fn exclude_from_dumps(_ptr: NonNull<u8>, _len: usize) -> io::R
 ///
 /// # Safety
 /// None needed; kept `unsafe` to match the other backends.
-pub(crate) unsafe fn exclude_from_fork(
-    _ptr: NonNull<u8>,
-    _len: usize,
-    _backing: Backing,
-) -> io::Result<ForkExclusion> {
+pub(crate) unsafe fn exclude_from_fork(_ptr: NonNull<u8>, _len: usize, _backing: Backing) -> io::Result<ForkExclusion> {
     Ok(ForkExclusion::NoFork)
 }
 
