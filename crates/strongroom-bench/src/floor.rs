@@ -18,7 +18,7 @@ pub fn anonymous(len: usize) {
     let pg = page();
     let data = len.div_ceil(pg).max(1) * pg;
     let total = data + 2 * pg;
-    // SAFETY (whole block): every call operates on the fresh private mapping made here,
+    // SAFETY: every call operates on the fresh private mapping made here,
     // within its bounds, and the mapping is unmapped before returning.
     unsafe {
         let base = libc::mmap(
@@ -48,7 +48,7 @@ pub fn secret_memory(len: usize) {
     let pg = page();
     let data = len.div_ceil(pg).max(1) * pg;
     let total = data + 2 * pg;
-    // SAFETY (whole block): as above; the descriptor is ours and closed once.
+    // SAFETY: as above; the descriptor is ours and closed once.
     unsafe {
         let base = libc::mmap(ptr::null_mut(), total, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
         assert_ne!(base, libc::MAP_FAILED, "mmap failed");

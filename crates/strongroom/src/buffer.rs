@@ -6,7 +6,9 @@ use std::ops::Range;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
-use crate::alloc::guarded::{GuardedRegion, Poke};
+use crate::alloc::guarded::GuardedRegion;
+#[cfg(all(unix, not(miri)))]
+use crate::alloc::guarded::Poke;
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::{Policy, Protections};
@@ -348,10 +350,12 @@ impl LockedBuffer {
     }
 
     /// Hands the region over (for probes that consume it); `None` once destroyed.
+    #[cfg(all(unix, not(miri)))]
     pub(crate) fn into_region(mut self) -> Option<GuardedRegion> {
         self.region.take()
     }
 
+    #[cfg(all(unix, not(miri)))]
     pub(crate) fn poke(&self, at: Poke) {
         if let Some(region) = &self.region {
             region.poke(at);

@@ -98,20 +98,27 @@ impl Mapping {
         };
         // From here on, dropping `mapping` on an early return unmaps it.
         let (inner, len) = (mapping.inner(), inner_len);
+        // The three steps below act on the inner pages, which are ours, freshly mapped and
+        // referenced by nothing; none of them changes their contents.
         if !secret {
-            // SAFETY (both calls): the inner pages are ours, freshly mapped, unreferenced.
-            mapping.protections.locked =
-                apply(policy.lock, Protection::Lock, "mlock", len, || unsafe { sys::lock(inner, len) })?.is_some();
+            let lock = || {
+                // SAFETY: see above.
+                unsafe { sys::lock(inner, len) }
+            };
+            let no_dump = || {
+                // SAFETY: see above.
+                unsafe { sys::exclude_from_dumps(inner, len) }
+            };
+            mapping.protections.locked = apply(policy.lock, Protection::Lock, "mlock", len, lock)?.is_some();
             mapping.protections.dump_excluded =
-                apply(policy.dump_exclusion, Protection::DumpExclusion, "madvise(MADV_DONTDUMP)", len, || unsafe {
-                    sys::exclude_from_dumps(inner, len)
-                })?
-                .is_some();
+                apply(policy.dump_exclusion, Protection::DumpExclusion, "madvise(MADV_DONTDUMP)", len, no_dump)?
+                    .is_some();
         }
-        // SAFETY: as above.
-        let fork = apply(policy.fork_exclusion, Protection::ForkExclusion, "madvise(fork)", len, || unsafe {
-            sys::exclude_from_fork(inner, len, backing)
-        })?;
+        let no_fork = || {
+            // SAFETY: see above.
+            unsafe { sys::exclude_from_fork(inner, len, backing) }
+        };
+        let fork = apply(policy.fork_exclusion, Protection::ForkExclusion, "madvise(fork)", len, no_fork)?;
         if let Some(fork) = fork {
             mapping.protections.fork = match fork {
                 ForkExclusion::Wiped => ForkSafety::Wiped,
@@ -171,6 +178,7 @@ fn classify(e: io::Error, what: Protection, op: &'static str, len: usize) -> Err
 }
 
 /// Where [`GuardedRegion::poke`] writes.
+#[cfg(all(unix, not(miri)))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Poke {
     /// The first byte after the data: the trailing guard page.
@@ -317,15 +325,15 @@ impl GuardedRegion {
     ///
     /// Targets outside the data fault by design (guard pages, read-only pages): this exists
     /// for `strongroom doctor` and the death tests, which run it in a child process.
+    #[cfg(all(unix, not(miri)))]
     pub(crate) fn poke(&self, at: Poke) {
         let data = self.data_ptr().as_ptr();
         let inner = self.mapping.inner().as_ptr();
+        // Every target lies inside this region's own mapping, guard pages included.
         let target = match at {
-            // SAFETY (all four): each address lies inside this region's own mapping (guards
-            // included), so the pointer arithmetic stays in bounds of one allocation.
-            Poke::PastEnd => unsafe { data.add(self.len) },
-            Poke::BeforeInner => unsafe { inner.sub(1) },
-            Poke::Canary => unsafe { data.sub(1) },
+            Poke::PastEnd => data.wrapping_add(self.len),
+            Poke::BeforeInner => inner.wrapping_sub(1),
+            Poke::Canary => data.wrapping_sub(1),
             Poke::Data => data,
         };
         let value = match at {

@@ -60,6 +60,7 @@ pub(crate) enum Access {
 
 /// How a forked child sees memory that was marked with [`exclude_from_fork`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "each platform has only some of these"))]
 pub(crate) enum ForkExclusion {
     /// The child gets zero-filled pages at the same address (`MADV_WIPEONFORK`).
     Wiped,
@@ -76,15 +77,9 @@ pub(crate) fn memlock_limit() -> Option<u64> {
 }
 
 /// The `RLIMIT_CORE` soft limit in bytes, `None` when unlimited or unknown.
+#[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) fn core_limit() -> Option<u64> {
-    #[cfg(all(unix, not(miri)))]
-    {
-        rustix::process::getrlimit(rustix::process::Resource::Core).current
-    }
-    #[cfg(not(all(unix, not(miri))))]
-    {
-        None
-    }
+    rustix::process::getrlimit(rustix::process::Resource::Core).current
 }
 
 /// Bytes this process has locked right now (`VmLck`), where the OS says.
