@@ -5,5 +5,8 @@
 //! This crate exists only for benchmarks (`cargo bench -p strongroom-bench`); it links the
 //! system libsodium and libcrypto, which strongroom itself never needs.
 
+pub mod aws_lc;
 pub mod floor;
+pub mod openssl_sha3;
 pub mod sodium;
+pub mod sodium_crypto;

@@ -135,11 +135,19 @@ impl LockedBuffer {
     }
 
     fn region(&self) -> Result<&GuardedRegion> {
-        self.region.as_ref().ok_or(Error::Destroyed)
+        match &self.region {
+            None => Err(Error::Destroyed),
+            Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
+            Some(region) => Ok(region),
+        }
     }
 
     fn region_mut(&mut self) -> Result<&mut GuardedRegion> {
-        self.region.as_mut().ok_or(Error::Destroyed)
+        match &mut self.region {
+            None => Err(Error::Destroyed),
+            Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
+            Some(region) => Ok(region),
+        }
     }
 
     /// Read access to the bytes.
@@ -326,14 +334,7 @@ impl LockedBuffer {
     pub fn protections(&self) -> Protections {
         match &self.region {
             Some(region) => region.protections(),
-            None => Protections {
-                locked: false,
-                secret_memory: false,
-                dump_excluded: false,
-                fork: crate::policy::ForkSafety::Inherited,
-                guard_pages: false,
-                canary: false,
-            },
+            None => crate::policy::NONE,
         }
     }
 

@@ -52,6 +52,24 @@ pub enum Error {
     #[error("the secret has been destroyed")]
     Destroyed,
 
+    /// This is a forked child and the secret was created before the fork: the kernel wiped
+    /// or withheld its pages in the child, by design.
+    #[error("the secret does not exist in this forked child (its pages were wiped or withheld at fork)")]
+    LostToFork,
+
+    /// An index (a character position in a [`SecretString`](crate::SecretString), an element
+    /// of a [`SecretVec`](crate::SecretVec)) lies past the end.
+    #[error("index out of range")]
+    OutOfRange,
+
+    /// Bytes that must be UTF-8 (a passphrase read into a `SecretString`) are not.
+    #[error("the text is not valid UTF-8")]
+    InvalidUtf8,
+
+    /// Reading input (a passphrase from the terminal) failed.
+    #[error("reading input failed: {0}")]
+    Io(#[source] io::Error),
+
     /// The buffer is frozen (read-only); melt it before writing.
     #[error("the buffer is frozen (read-only); melt it first")]
     Frozen,

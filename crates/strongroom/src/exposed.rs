@@ -7,6 +7,11 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
+/// Something to do when a tracked borrow ends (e.g. make strict pages inaccessible again).
+pub(crate) trait Release {
+    fn release(&self);
+}
+
 /// Read access to a secret, valid while the guard lives.
 ///
 /// ```
@@ -17,11 +22,41 @@ use std::ops::{Deref, DerefMut};
 /// ```
 pub struct Exposed<'a, T: ?Sized> {
     value: &'a T,
+    release: Option<&'a dyn Release>,
 }
 
 impl<'a, T: ?Sized> Exposed<'a, T> {
     pub(crate) fn new(value: &'a T) -> Self {
-        Exposed { value }
+        Exposed { value, release: None }
+    }
+
+    /// A guard that calls `release` when dropped, ending a tracked borrow.
+    pub(crate) fn tracked(value: &'a T, release: &'a dyn Release) -> Self {
+        Exposed { value, release: Some(release) }
+    }
+
+    /// A guard over a part or view of the value (e.g. `[u8]` as `str`), keeping the borrow.
+    pub(crate) fn try_map<U: ?Sized, E>(self, f: impl FnOnce(&'a T) -> Result<&'a U, E>) -> Result<Exposed<'a, U>, E> {
+        // The borrow moves to the new guard (or is released here on error), never twice.
+        let this = std::mem::ManuallyDrop::new(self);
+        let (value, release) = (this.value, this.release);
+        match f(value) {
+            Ok(value) => Ok(Exposed { value, release }),
+            Err(e) => {
+                if let Some(release) = release {
+                    release.release();
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for Exposed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            release.release();
+        }
     }
 }
 
@@ -48,11 +83,25 @@ impl<T: ?Sized> fmt::Debug for Exposed<'_, T> {
 /// ```
 pub struct ExposedMut<'a, T: ?Sized> {
     value: &'a mut T,
+    release: Option<&'a dyn Release>,
 }
 
 impl<'a, T: ?Sized> ExposedMut<'a, T> {
     pub(crate) fn new(value: &'a mut T) -> Self {
-        ExposedMut { value }
+        ExposedMut { value, release: None }
+    }
+
+    /// A guard that calls `release` when dropped, ending a tracked borrow.
+    pub(crate) fn tracked(value: &'a mut T, release: &'a dyn Release) -> Self {
+        ExposedMut { value, release: Some(release) }
+    }
+}
+
+impl<T: ?Sized> Drop for ExposedMut<'_, T> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            release.release();
+        }
     }
 }
 

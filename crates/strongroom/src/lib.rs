@@ -54,11 +54,24 @@ mod exposed;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;
+mod secret;
 
+pub use alloc::secure_alloc::{Placement, SecureAlloc};
+pub use allocator_api2;
 pub use buffer::LockedBuffer;
 pub use error::{Error, Result};
 pub use exposed::{Exposed, ExposedMut};
 pub use policy::{ForkSafety, Need, Policy, Protection, Protections};
+pub use secret::{SecretBox, SecretString, SecretVec};
+
+/// The pool that holds small secrets: integrity checks and figures.
+///
+/// Small secrets (up to 2 KiB) share large protected arenas: each costs its size rounded up
+/// to a 16-byte class plus a 16-byte canary header, instead of a locked page and two guard
+/// pages. See [`SecureAlloc`] for what the pool protects and what it gives up.
+pub mod pool {
+    pub use crate::alloc::pool::{PoolStats, stats, verify};
+}
 
 /// Knobs that trade speed against footprint. The defaults suit most programs.
 pub mod tuning {

@@ -129,6 +129,16 @@ pub enum ForkSafety {
     Inherited,
 }
 
+/// No protection at all: what a destroyed or forked-away secret reports.
+pub(crate) const NONE: Protections = Protections {
+    locked: false,
+    secret_memory: false,
+    dump_excluded: false,
+    fork: ForkSafety::Inherited,
+    guard_pages: false,
+    canary: false,
+};
+
 /// What an allocation really got. Every secret type reports this through `protections()`.
 ///
 /// ```

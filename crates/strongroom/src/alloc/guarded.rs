@@ -11,171 +11,16 @@
 //! policy and kernel allow, else anonymous pages that are locked, kept out of dumps and
 //! wiped on fork. Freed regions are wiped and may be kept for reuse ([`super::region_cache`]).
 
-use std::io;
 use std::mem::ManuallyDrop;
 use std::ops::Range;
 use std::ptr::NonNull;
 
 use super::canary::{self, CANARY_LEN};
+use super::mapping::Mapping;
 use super::region_cache;
 use crate::error::{Error, Result};
-use crate::policy::{ForkSafety, Need, Policy, Protection, Protections};
-use crate::sys::{self, Access, Backing, ForkExclusion};
-
-/// A guarded mapping with no data semantics yet: what the region cache keeps.
-#[derive(Debug)]
-pub(crate) struct Mapping {
-    /// Start of the leading guard page.
-    base: NonNull<u8>,
-    /// Bytes between the guards, a whole number of pages.
-    inner_len: usize,
-    /// How far into the inner pages canary bytes may reach; the rest is zero when free.
-    canary_end: usize,
-    protections: Protections,
-    /// The policy it was made under; a cached mapping is reused only for the same policy.
-    pub(super) policy: Policy,
-    /// `sys::fork_generation()` when mapped.
-    pub(super) generation: u32,
-}
-
-// SAFETY: a Mapping exclusively owns its pages; nothing in it is tied to a thread.
-unsafe impl Send for Mapping {}
-
-impl Mapping {
-    pub(super) fn inner_len(&self) -> usize {
-        self.inner_len
-    }
-
-    fn inner(&self) -> NonNull<u8> {
-        // SAFETY: the inner pages start one page after the leading guard, inside the mapping.
-        unsafe { self.base.add(sys::page_size()) }
-    }
-
-    /// Maps a fresh region under `policy`; on any failure nothing stays mapped.
-    fn map(inner_len: usize, policy: Policy) -> Result<Self> {
-        let use_secret = match policy.secret_memory {
-            Need::Off => false,
-            _ if sys::secret_memory_available() => true,
-            Need::Required => return Err(Error::Unsupported(Protection::SecretMemory)),
-            Need::Preferred => false,
-        };
-        if use_secret {
-            match sys::map_guarded(inner_len, Backing::SecretMemory) {
-                Ok(base) => {
-                    return Self::protect_new(base, inner_len, Backing::SecretMemory, policy);
-                }
-                Err(e) if sys::is_lock_limit(&e) && policy.lock == Need::Required => {
-                    return Err(Error::lock_limit(inner_len));
-                }
-                Err(e) if policy.secret_memory == Need::Required => {
-                    return Err(classify(e, Protection::SecretMemory, "memfd_secret", inner_len));
-                }
-                Err(_) => {} // preferred only: fall back to anonymous pages, visibly
-            }
-        }
-        let base = sys::map_guarded(inner_len, Backing::Anonymous).map_err(|e| Error::os("mmap", e))?;
-        Self::protect_new(base, inner_len, Backing::Anonymous, policy)
-    }
-
-    /// Applies the policy's protections to a freshly mapped region, or unmaps it and fails.
-    fn protect_new(base: NonNull<u8>, inner_len: usize, backing: Backing, policy: Policy) -> Result<Self> {
-        let secret = backing == Backing::SecretMemory;
-        let mut mapping = Mapping {
-            base,
-            inner_len,
-            canary_end: 0,
-            protections: Protections {
-                // memfd_secret pages are locked and excluded from dumps by the kernel itself.
-                locked: secret,
-                secret_memory: secret,
-                dump_excluded: secret,
-                fork: if cfg!(windows) { ForkSafety::NoFork } else { ForkSafety::Inherited },
-                guard_pages: !cfg!(miri),
-                canary: true,
-            },
-            policy,
-            generation: sys::fork_generation(),
-        };
-        // From here on, dropping `mapping` on an early return unmaps it.
-        let (inner, len) = (mapping.inner(), inner_len);
-        // The three steps below act on the inner pages, which are ours, freshly mapped and
-        // referenced by nothing; none of them changes their contents.
-        if !secret {
-            let lock = || {
-                // SAFETY: see above.
-                unsafe { sys::lock(inner, len) }
-            };
-            let no_dump = || {
-                // SAFETY: see above.
-                unsafe { sys::exclude_from_dumps(inner, len) }
-            };
-            mapping.protections.locked = apply(policy.lock, Protection::Lock, "mlock", len, lock)?.is_some();
-            mapping.protections.dump_excluded =
-                apply(policy.dump_exclusion, Protection::DumpExclusion, "madvise(MADV_DONTDUMP)", len, no_dump)?
-                    .is_some();
-        }
-        let no_fork = || {
-            // SAFETY: see above.
-            unsafe { sys::exclude_from_fork(inner, len, backing) }
-        };
-        let fork = apply(policy.fork_exclusion, Protection::ForkExclusion, "madvise(fork)", len, no_fork)?;
-        if let Some(fork) = fork {
-            mapping.protections.fork = match fork {
-                ForkExclusion::Wiped => ForkSafety::Wiped,
-                ForkExclusion::Unmapped => ForkSafety::Unmapped,
-                ForkExclusion::NoFork => ForkSafety::NoFork,
-            };
-        }
-        Ok(mapping)
-    }
-
-    /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
-    fn lost_to_fork(&self) -> bool {
-        self.generation != sys::fork_generation()
-            && matches!(self.protections.fork, ForkSafety::Wiped | ForkSafety::Unmapped)
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        if self.lost_to_fork() {
-            // The child's pages are zeros or absent, and the hole may now hold someone else's
-            // mapping: touching or unmapping it could hurt. The child's exit releases it.
-            return;
-        }
-        // SAFETY: we own the mapping and this is its last use.
-        unsafe { sys::unmap_guarded(self.base, self.inner_len) };
-    }
-}
-
-/// Runs one protection step under `need`: `Ok(Some)` applied, `Ok(None)` skipped or
-/// tolerated, `Err` when required and refused.
-fn apply<T>(
-    need: Need,
-    what: Protection,
-    op: &'static str,
-    len: usize,
-    step: impl FnOnce() -> io::Result<T>,
-) -> Result<Option<T>> {
-    if need == Need::Off {
-        return Ok(None);
-    }
-    match step() {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if need == Need::Required => Err(classify(e, what, op, len)),
-        Err(_) => Ok(None),
-    }
-}
-
-fn classify(e: io::Error, what: Protection, op: &'static str, len: usize) -> Error {
-    if sys::is_lock_limit(&e) {
-        Error::lock_limit(len)
-    } else if e.kind() == io::ErrorKind::Unsupported {
-        Error::Unsupported(what)
-    } else {
-        Error::os(op, e)
-    }
-}
+use crate::policy::{Policy, Protections};
+use crate::sys::{self, Access};
 
 /// Where [`GuardedRegion::poke`] writes.
 #[cfg(all(unix, not(miri)))]
@@ -240,28 +85,33 @@ impl GuardedRegion {
     }
 
     pub(crate) fn protections(&self) -> Protections {
-        self.mapping.protections
+        self.mapping.protections()
+    }
+
+    /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
+    pub(crate) fn lost_to_fork(&self) -> bool {
+        self.mapping.lost_to_fork()
     }
 
     pub(crate) fn access(&self) -> Access {
         self.access
     }
 
-    fn data_ptr(&self) -> NonNull<u8> {
+    pub(crate) fn data_ptr(&self) -> NonNull<u8> {
         // SAFETY: len + CANARY_LEN <= inner_len, so the data start lies inside the inner pages.
-        unsafe { self.mapping.inner().add(self.mapping.inner_len - self.len) }
+        unsafe { self.mapping.inner().add(self.mapping.inner_len() - self.len) }
     }
 
     /// All the inner pages: canary gap, then data. Callers ensure they are read-write.
     fn inner_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: the inner pages are ours, read-write (callers ensure it), and borrowed
         // mutably through `self`, so no other slice into them is alive.
-        unsafe { std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), self.mapping.inner_len) }
+        unsafe { std::slice::from_raw_parts_mut(self.mapping.inner().as_ptr(), self.mapping.inner_len()) }
     }
 
     /// The gap in front of the data that holds the canary.
     fn gap_mut(&mut self) -> &mut [u8] {
-        let gap = self.mapping.inner_len - self.len;
+        let gap = self.mapping.inner_len() - self.len;
         &mut self.inner_bytes_mut()[..gap]
     }
 
@@ -288,7 +138,7 @@ impl GuardedRegion {
             return Ok(());
         }
         // SAFETY: the inner pages are ours; `&mut self` proves no slice into them is alive.
-        unsafe { sys::protect(self.mapping.inner(), self.mapping.inner_len, access) }
+        unsafe { sys::protect(self.mapping.inner(), self.mapping.inner_len(), access) }
             .map_err(|e| Error::os("mprotect", e))?;
         self.access = access;
         Ok(())
@@ -352,7 +202,7 @@ impl GuardedRegion {
     /// Forks; the child reads the data, drops its inherited copy of the region and exits
     /// with [`CHILD_SAW_ZEROS`] or [`CHILD_SAW_DATA`]. A child that cannot read the pages at
     /// all dies of `SIGSEGV`. Returns how the child ended.
-    pub(crate) fn inspect_in_forked_child(self) -> io::Result<std::process::ExitStatus> {
+    pub(crate) fn inspect_in_forked_child(self) -> std::io::Result<std::process::ExitStatus> {
         let child = move || {
             let code = match self.bytes() {
                 Some(bytes) if bytes.iter().all(|&b| b == 0) => CHILD_SAW_ZEROS,

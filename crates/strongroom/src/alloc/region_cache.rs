@@ -13,7 +13,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::guarded::Mapping;
+use super::mapping::Mapping;
 use crate::policy::Policy;
 use crate::sys;
 

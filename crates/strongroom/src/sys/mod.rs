@@ -31,6 +31,9 @@ use fallback as imp;
 pub(crate) mod procfs;
 
 #[cfg(all(unix, not(miri)))]
+pub(crate) mod tty;
+
+#[cfg(all(unix, not(miri)))]
 pub(crate) use unix::{disable_core_dumps, fork_and_wait};
 
 pub(crate) use imp::{

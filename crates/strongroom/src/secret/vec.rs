@@ -1,0 +1,415 @@
+//! [`SecretVec`]: a growable sequence in protected memory.
+
+use std::alloc::Layout;
+use std::fmt;
+use std::ptr::NonNull;
+
+use allocator_api2::vec::Vec;
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroize;
+
+use crate::alloc::secure_alloc::{self, SecureAlloc};
+use crate::error::{Error, Result};
+use crate::exposed::{Exposed, ExposedMut};
+use crate::policy::Protections;
+use crate::sys;
+
+/// A growable vector of `T` in protected memory.
+///
+/// **What it protects against.** Elements live only in protected memory (pool slots up to
+/// 2 KiB, guarded regions beyond). Growing copies into a new protected block and wipes the
+/// old one, so no stale copy survives a reallocation; shrinking (`pop`, `truncate`,
+/// `remove`, `clear`) zeroizes the vacated capacity at once; dropping zeroizes every element
+/// and wipes the block. `Debug` shows nothing, there is no `Clone`, and comparison with
+/// [`ConstantTimeEq`] takes time independent of the contents.
+///
+/// **What it does not.** Values you move out (`pop`, `remove`) or copy through the guards are
+/// yours to protect.
+///
+/// ```
+/// use strongroom::SecretVec;
+///
+/// let mut seed = SecretVec::new();
+/// seed.extend_from_slice(b"abandon ability able")?;
+/// seed.truncate(7);
+/// assert_eq!(&*seed.expose()?, b"abandon");
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub struct SecretVec<T: Zeroize> {
+    vec: Vec<T, SecureAlloc>,
+    generation: u32,
+}
+
+fn reserve_error() -> Error {
+    secure_alloc::take_last_error()
+}
+
+impl<T: Zeroize> SecretVec<T> {
+    /// An empty vector; nothing is allocated until the first element.
+    ///
+    /// ```
+    /// let v: strongroom::SecretVec<u8> = strongroom::SecretVec::new();
+    /// assert!(v.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::new_in(SecureAlloc::new())
+    }
+
+    /// An empty vector whose blocks come from `alloc` (e.g. [`SecureAlloc::guarded`]).
+    ///
+    /// ```
+    /// use strongroom::{SecretVec, SecureAlloc};
+    /// let v: SecretVec<u8> = SecretVec::new_in(SecureAlloc::guarded());
+    /// # drop(v);
+    /// ```
+    pub fn new_in(alloc: SecureAlloc) -> Self {
+        SecretVec { vec: Vec::new_in(alloc), generation: sys::fork_generation() }
+    }
+
+    /// An empty vector with room for `capacity` elements.
+    ///
+    /// ```
+    /// let v: strongroom::SecretVec<u8> = strongroom::SecretVec::with_capacity(64)?;
+    /// assert!(v.capacity() >= 64);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Result<Self> {
+        let mut v = Self::new();
+        v.reserve(capacity)?;
+        Ok(v)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.generation != sys::fork_generation() { Err(Error::LostToFork) } else { Ok(()) }
+    }
+
+    /// Makes room for `additional` more elements (growth moves to a new protected block and
+    /// wipes the old one).
+    ///
+    /// ```
+    /// let mut v: strongroom::SecretVec<u8> = strongroom::SecretVec::new();
+    /// v.reserve(10)?;
+    /// assert!(v.capacity() >= 10);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn reserve(&mut self, additional: usize) -> Result<()> {
+        self.check()?;
+        self.vec.try_reserve(additional).map_err(|_| reserve_error())
+    }
+
+    /// Appends one element.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.push(1u8)?;
+    /// assert_eq!(v.len(), 1);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn push(&mut self, value: T) -> Result<()> {
+        self.reserve(1)?;
+        self.vec.push(value);
+        Ok(())
+    }
+
+    /// Appends copies of `values`.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(b"key")?;
+    /// assert_eq!(v.len(), 3);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn extend_from_slice(&mut self, values: &[T]) -> Result<()>
+    where
+        T: Clone,
+    {
+        self.reserve(values.len())?;
+        self.vec.extend_from_slice(values);
+        Ok(())
+    }
+
+    /// Inserts `value` at `index`, shifting the rest right.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(b"ac")?;
+    /// v.insert(1, b'b')?;
+    /// assert_eq!(&*v.expose()?, b"abc");
+    /// assert!(v.insert(9, b'x').is_err());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn insert(&mut self, index: usize, value: T) -> Result<()> {
+        if index > self.vec.len() {
+            return Err(Error::OutOfRange);
+        }
+        self.reserve(1)?;
+        self.vec.insert(index, value);
+        Ok(())
+    }
+
+    /// Removes the element at `index` and returns it; the freed capacity is wiped.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(b"abc")?;
+    /// assert_eq!(v.remove(1)?, b'b');
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn remove(&mut self, index: usize) -> Result<T> {
+        self.check()?;
+        if index >= self.vec.len() {
+            return Err(Error::OutOfRange);
+        }
+        let value = self.vec.remove(index);
+        self.wipe_spare(1);
+        Ok(value)
+    }
+
+    /// Removes the last element and returns it; the freed capacity is wiped.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.push(5u8)?;
+    /// assert_eq!(v.pop(), Some(5));
+    /// assert_eq!(v.pop(), None);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn pop(&mut self) -> Option<T> {
+        self.check().ok()?;
+        let value = self.vec.pop()?;
+        self.wipe_spare(1);
+        Some(value)
+    }
+
+    /// Shortens to `len` elements, zeroizing the rest.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(b"abcdef")?;
+    /// v.truncate(2);
+    /// assert_eq!(v.len(), 2);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn truncate(&mut self, len: usize) {
+        if self.check().is_err() || len >= self.vec.len() {
+            return;
+        }
+        let removed = self.vec.len() - len;
+        self.vec[len..].iter_mut().for_each(Zeroize::zeroize);
+        self.vec.truncate(len);
+        self.wipe_spare(removed);
+    }
+
+    /// Removes every element, zeroizing them.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.push(1u8)?;
+    /// v.clear();
+    /// assert!(v.is_empty());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn clear(&mut self) {
+        self.truncate(0);
+    }
+
+    /// Zeroizes the first `n` slots of spare capacity, which just held elements.
+    fn wipe_spare(&mut self, n: usize) {
+        let spare = self.vec.spare_capacity_mut();
+        let n = n.min(spare.len());
+        spare[..n].zeroize();
+    }
+
+    /// Number of elements.
+    ///
+    /// ```
+    /// assert_eq!(strongroom::SecretVec::<u8>::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.vec.len()
+    }
+
+    /// Whether there are no elements.
+    ///
+    /// ```
+    /// assert!(strongroom::SecretVec::<u8>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.vec.is_empty()
+    }
+
+    /// Elements it can hold without moving.
+    ///
+    /// ```
+    /// assert_eq!(strongroom::SecretVec::<u8>::new().capacity(), 0);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.vec.capacity()
+    }
+
+    /// Read access to the elements.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.push(3u8)?;
+    /// assert_eq!(v.expose()?[0], 3);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn expose(&self) -> Result<Exposed<'_, [T]>> {
+        self.check()?;
+        Ok(Exposed::new(&self.vec[..]))
+    }
+
+    /// Write access to the elements (not to the length: use the methods above, which wipe).
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.push(3u8)?;
+    /// v.expose_mut()?[0] = 4;
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [T]>> {
+        self.check()?;
+        Ok(ExposedMut::new(&mut self.vec[..]))
+    }
+
+    /// Runs `f` on the elements.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(&[1u8, 2])?;
+    /// assert_eq!(v.with(|s| s.iter().map(|&b| b as u32).sum::<u32>())?, 3);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with<R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
+        Ok(f(&self.expose()?))
+    }
+
+    /// Runs `f` on the elements, mutably.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// v.extend_from_slice(&[1u8, 2])?;
+    /// v.with_mut(|s| s.reverse())?;
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with_mut<R>(&mut self, f: impl FnOnce(&mut [T]) -> R) -> Result<R> {
+        Ok(f(&mut self.expose_mut()?))
+    }
+
+    /// What protection the current block really got; `None` while nothing is allocated.
+    ///
+    /// ```
+    /// let mut v = strongroom::SecretVec::new();
+    /// assert!(v.protections().is_none());
+    /// v.push(1u8)?;
+    /// assert!(v.protections().unwrap().canary);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn protections(&self) -> Option<Protections> {
+        let layout = Layout::array::<T>(self.vec.capacity()).ok()?;
+        secure_alloc::protections_of(NonNull::new(self.vec.as_ptr().cast_mut().cast())?, layout)
+    }
+}
+
+impl<T: Zeroize> Default for SecretVec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Zeroize> Zeroize for SecretVec<T> {
+    /// Zeroizes the elements in place (the length is kept).
+    fn zeroize(&mut self) {
+        if self.check().is_ok() {
+            self.vec.iter_mut().for_each(Zeroize::zeroize);
+        }
+    }
+}
+
+impl<T: Zeroize> Drop for SecretVec<T> {
+    fn drop(&mut self) {
+        if self.check().is_err() {
+            // A forked child: the elements are zeros or unmapped; dropping them could read
+            // invalid values. Leak the block; the child's exit releases it.
+            let vec = std::mem::replace(&mut self.vec, Vec::new_in(SecureAlloc::new()));
+            std::mem::forget(vec);
+            return;
+        }
+        self.zeroize();
+        // The Vec then drops its elements and SecureAlloc wipes and frees the block.
+    }
+}
+
+/// Dropping zeroizes every element and wipes the memory.
+impl<T: Zeroize> zeroize::ZeroizeOnDrop for SecretVec<T> {}
+
+impl<T: Zeroize + ConstantTimeEq> ConstantTimeEq for SecretVec<T> {
+    /// Equal lengths and contents; the time depends only on the lengths.
+    fn ct_eq(&self, other: &Self) -> Choice {
+        match (self.expose(), other.expose()) {
+            (Ok(a), Ok(b)) => a.ct_eq(&*b),
+            _ => Choice::from(0),
+        }
+    }
+}
+
+impl<T: Zeroize> fmt::Debug for SecretVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretVec<{}>(<redacted>)", std::any::type_name::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc::testing::peek;
+
+    fn filled(n: usize) -> SecretVec<u8> {
+        let mut v = SecretVec::new();
+        v.extend_from_slice(&vec![0xEE; n]).unwrap();
+        v
+    }
+
+    #[test]
+    fn shrinking_wipes_the_vacated_bytes_at_once() {
+        let mut v = filled(100);
+        let base = v.expose().unwrap().as_ptr();
+        v.truncate(40);
+        assert!(peek(base.wrapping_add(40), 60).iter().all(|&b| b == 0), "truncate left bytes behind");
+        v.pop();
+        assert_eq!(peek(base.wrapping_add(39), 1), [0], "pop left its byte behind");
+        v.remove(0).unwrap();
+        assert_eq!(peek(base.wrapping_add(38), 1), [0], "remove left the shifted-out byte behind");
+        v.clear();
+        assert!(peek(base, 100).iter().all(|&b| b == 0), "clear left bytes behind");
+    }
+
+    #[test]
+    fn out_of_range_is_an_error_not_a_panic() {
+        let mut v = filled(3);
+        assert!(matches!(v.insert(4, 0), Err(Error::OutOfRange)));
+        assert!(matches!(v.remove(3), Err(Error::OutOfRange)));
+        v.truncate(10); // longer than the vector: nothing happens
+        assert_eq!(v.len(), 3);
+    }
+
+    #[test]
+    fn growth_keeps_contents_and_protection() {
+        let mut v = SecretVec::new();
+        for i in 0..5000u32 {
+            v.push(i as u8).unwrap();
+        }
+        assert!(v.expose().unwrap().iter().enumerate().all(|(i, &b)| b == i as u8));
+        let got = v.protections().unwrap();
+        assert!(got.canary && got.satisfy(&crate::Policy::default()));
+    }
+
+    #[test]
+    fn debug_and_eq() {
+        let (a, b, c) = (filled(8), filled(8), filled(9));
+        assert!(bool::from(a.ct_eq(&b)) && !bool::from(a.ct_eq(&c)));
+        // Neither the contents nor the length (a password's length is a secret too).
+        assert_eq!(format!("{a:?}"), "SecretVec<u8>(<redacted>)");
+    }
+}

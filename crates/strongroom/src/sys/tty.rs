@@ -1,0 +1,48 @@
+//! Reading from the controlling terminal with echo off (termios(3)).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+
+use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcsetattr};
+
+/// The controlling terminal with echo switched off until [`NoEcho::finish`] or drop.
+pub(crate) struct NoEcho {
+    tty: File,
+    saved: Termios,
+    restored: bool,
+}
+
+impl NoEcho {
+    /// Opens `/dev/tty`, writes `prompt`, and turns echo off (keeping line editing, and
+    /// echoing the final newline so the cursor moves on).
+    pub(crate) fn open(prompt: &str) -> io::Result<Self> {
+        let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+        let saved = tcgetattr(&tty)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tty.write_all(prompt.as_bytes())?;
+        tty.flush()?;
+        tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+        Ok(NoEcho { tty, saved, restored: false })
+    }
+
+    /// The terminal to read the line from.
+    pub(crate) fn reader(&self) -> &File {
+        &self.tty
+    }
+
+    /// Restores the terminal's settings.
+    pub(crate) fn finish(mut self) -> io::Result<()> {
+        self.restored = true;
+        tcsetattr(&self.tty, OptionalActions::Now, &self.saved).map_err(Into::into)
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        if !self.restored {
+            let _ = tcsetattr(&self.tty, OptionalActions::Now, &self.saved);
+        }
+    }
+}
