@@ -197,6 +197,23 @@ fn kdf(c: &mut Criterion) {
             });
         });
     }
+    // Fresh per call again, but locked anonymous memory (no memfd_secret): what the fresh cost is
+    // without memfd_secret's slow first touch.
+    let anonymous = strongroom::Policy { secret_memory: strongroom::Need::Off, ..strongroom::Policy::STANDARD };
+    if strongroom::LockedBuffer::with_policy(M_KIB as usize * 1024, anonymous).is_ok() {
+        g.bench_function("rustcrypto_locked_anonymous_fresh", |b| {
+            b.iter(|| {
+                let mut locked =
+                    strongroom::LockedBuffer::with_policy(M_KIB as usize * 1024, anonymous).expect("locked buffer");
+                locked
+                    .with_mut(|bytes| {
+                        a.hash_password_into_with_memory(black_box(pwd), &salt, &mut out, as_blocks(bytes))
+                            .expect("argon2");
+                    })
+                    .expect("locked buffer");
+            });
+        });
+    }
     let r = argon2_rust(M_KIB, T);
     g.bench_function("argon2_rust", |b| b.iter(|| r.hash_into(black_box(pwd), &salt, &mut out).expect("argon2-rust")));
     let mut hasher = r.hasher();

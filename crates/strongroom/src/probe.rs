@@ -33,6 +33,12 @@ pub enum Scenario {
     CanaryCorruption,
     /// Write into a frozen (read-only) buffer: the write must fault.
     WriteToFrozen,
+    /// Read a strict secret at rest (not borrowed): its no-access pages must fault.
+    StrictReadAtRest,
+    /// Overflow a pooled secret by one byte, then free it: the process must abort.
+    PooledOverflow,
+    /// Write into a freed pooled slot, then allocate: the process must abort.
+    PooledWriteAfterFree,
 }
 
 /// How a child running a [`Scenario`] must die.
@@ -49,11 +55,14 @@ pub const CANARY_MESSAGE: &str = "strongroom: canary breach";
 
 impl Scenario {
     /// Every scenario, in the order `doctor` runs them.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::OverflowPastEnd,
         Scenario::UnderflowBeforeStart,
         Scenario::CanaryCorruption,
         Scenario::WriteToFrozen,
+        Scenario::StrictReadAtRest,
+        Scenario::PooledOverflow,
+        Scenario::PooledWriteAfterFree,
     ];
 
     /// A stable name, used on command lines.
@@ -68,6 +77,9 @@ impl Scenario {
             Scenario::UnderflowBeforeStart => "underflow-before-start",
             Scenario::CanaryCorruption => "canary-corruption",
             Scenario::WriteToFrozen => "write-to-frozen",
+            Scenario::StrictReadAtRest => "strict-read-at-rest",
+            Scenario::PooledOverflow => "pooled-overflow",
+            Scenario::PooledWriteAfterFree => "pooled-write-after-free",
         }
     }
 
@@ -88,8 +100,13 @@ impl Scenario {
     /// ```
     pub fn expected(self) -> Expected {
         match self {
-            Scenario::CanaryCorruption => Expected::Abort(CANARY_MESSAGE),
-            _ => Expected::Segfault,
+            Scenario::CanaryCorruption | Scenario::PooledOverflow | Scenario::PooledWriteAfterFree => {
+                Expected::Abort(CANARY_MESSAGE)
+            }
+            Scenario::OverflowPastEnd
+            | Scenario::UnderflowBeforeStart
+            | Scenario::WriteToFrozen
+            | Scenario::StrictReadAtRest => Expected::Segfault,
         }
     }
 
@@ -104,6 +121,9 @@ impl Scenario {
             Scenario::UnderflowBeforeStart => "an underflow hits the leading guard page",
             Scenario::CanaryCorruption => "a corrupted canary aborts the process when freed",
             Scenario::WriteToFrozen => "a write to a frozen buffer faults",
+            Scenario::StrictReadAtRest => "a read of a strict secret at rest faults",
+            Scenario::PooledOverflow => "a 1-byte overflow of a pooled secret aborts on free",
+            Scenario::PooledWriteAfterFree => "a write to a freed pooled slot aborts on reuse",
         }
     }
 }
@@ -170,6 +190,12 @@ pub fn provoke(scenario: Scenario) -> Result<()> {
             buf.freeze()?;
             buf.poke(Poke::Data);
         }
+        Scenario::StrictReadAtRest => {
+            let secret = crate::SecretBox::strict(|k: &mut [u8; 32]| k.fill(0xA5))?;
+            std::hint::black_box(secret.probe_read_at_rest());
+        }
+        Scenario::PooledOverflow => crate::alloc::pool::probe_overflow(),
+        Scenario::PooledWriteAfterFree => crate::alloc::pool::probe_write_after_free(),
     }
     Ok(())
 }

@@ -58,3 +58,18 @@ fn a_surviving_child_fails_the_verdict() {
 fn libc_sigabrt() -> i32 {
     6
 }
+
+#[test]
+fn reading_a_strict_secret_at_rest_dies_of_sigsegv() {
+    must_die(Scenario::StrictReadAtRest, "reading_a_strict_secret_at_rest_dies_of_sigsegv");
+}
+
+#[test]
+fn a_one_byte_overflow_of_a_pooled_secret_aborts() {
+    must_die(Scenario::PooledOverflow, "a_one_byte_overflow_of_a_pooled_secret_aborts");
+}
+
+#[test]
+fn a_write_to_a_freed_pooled_slot_aborts() {
+    must_die(Scenario::PooledWriteAfterFree, "a_write_to_a_freed_pooled_slot_aborts");
+}

@@ -101,6 +101,16 @@ impl<T> StrictCell<T> {
     }
 }
 
+#[cfg(all(unix, not(miri)))]
+impl<T> StrictCell<T> {
+    /// Reads the value's first byte without borrowing it: the no-access pages must fault.
+    pub(crate) fn probe_read_at_rest(&self) -> u8 {
+        // SAFETY: the address is inside our own mapping; the pages are PROT_NONE at rest, so
+        // the read faults (SIGSEGV), which is the point of the probe.
+        unsafe { self.value.cast::<u8>().as_ptr().read_volatile() }
+    }
+}
+
 impl<T> Release for StrictCell<T> {
     fn release(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

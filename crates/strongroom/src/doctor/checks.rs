@@ -91,6 +91,7 @@ pub fn run(mut run_probe: impl FnMut(Scenario) -> io::Result<Output>) -> Report 
         Ok(buf) => residence_checks(&buf, &machine, &mut checks),
         Err(e) => checks.push(allocation_failure(&e)),
     }
+    checks.push(pool_check());
     checks.push(fork_check());
     for scenario in Scenario::ALL {
         checks.push(probe_check(scenario, &mut run_probe));
@@ -140,6 +141,28 @@ fn residence_checks(buf: &LockedBuffer, machine: &Machine, checks: &mut Vec<Chec
     checks.push(secret_memory_check(buf, machine));
     if got.secret_memory {
         checks.push(proc_mem_check(addr));
+    }
+}
+
+fn pool_check() -> Check {
+    const NAME: &str = "pooled secrets sit in locked, no-dump, no-fork arenas";
+    let secret = match crate::SecretBox::new(|k: &mut [u8; 32]| k.fill(0xA5)) {
+        Ok(secret) => secret,
+        Err(e) => return Check::fail(NAME, e.to_string(), "raise `ulimit -l` or grant CAP_IPC_LOCK"),
+    };
+    let addr = secret.with(|k| k.as_ptr() as usize).unwrap_or(0);
+    let Some(entry) = procfs::smaps_entry(addr) else {
+        return Check::fail(NAME, "no mapping found", "report a bug");
+    };
+    let wanted = [("lo", "locked"), ("dd", "no dump")];
+    let missing: Vec<&str> = wanted.iter().filter(|(flag, _)| !entry.has_flag(flag)).map(|(_, what)| *what).collect();
+    let forks = entry.has_flag("wf") || entry.has_flag("dc");
+    if missing.is_empty() && forks {
+        let detail = format!("arena {:#x}-{:#x}: VmFlags {}", entry.start, entry.end, entry.flags.join(" "));
+        Check::pass(NAME, detail)
+    } else {
+        let detail = format!("arena VmFlags lack {:?} (fork excluded: {forks})", missing);
+        Check::fail(NAME, detail, "report a bug: the pool's arena did not get its protections")
     }
 }
 

@@ -212,6 +212,17 @@ impl<T: Zeroize> SecretBox<T> {
     }
 }
 
+impl<T: Zeroize> SecretBox<T> {
+    /// For probes: reads a strict box's first byte without borrowing it (which must fault).
+    #[cfg(all(unix, not(miri)))]
+    pub(crate) fn probe_read_at_rest(&self) -> Option<u8> {
+        match &self.storage {
+            Storage::Strict(cell) => Some(cell.probe_read_at_rest()),
+            _ => None,
+        }
+    }
+}
+
 impl<T: Zeroize> Zeroize for SecretBox<T> {
     fn zeroize(&mut self) {
         if let Ok(mut value) = self.expose_mut() {

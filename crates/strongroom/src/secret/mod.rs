@@ -7,6 +7,8 @@
 //! - [`SecretString`]: UTF-8 text with character editing and terminal passphrase input.
 
 mod boxed;
+#[cfg(feature = "serde")]
+mod serde;
 mod string;
 mod vec;
 

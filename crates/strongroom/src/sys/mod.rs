@@ -63,7 +63,7 @@ pub(crate) enum Access {
 
 /// How a forked child sees memory that was marked with [`exclude_from_fork`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "each platform has only some of these"))]
+#[cfg_attr(any(not(target_os = "linux"), miri), allow(dead_code, reason = "each platform has only some of these"))]
 pub(crate) enum ForkExclusion {
     /// The child gets zero-filled pages at the same address (`MADV_WIPEONFORK`).
     Wiped,

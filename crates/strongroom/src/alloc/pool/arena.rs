@@ -27,6 +27,8 @@ pub(super) struct Arena {
     slots: usize,
     /// Indices of slots not handed out, used last-in first-out.
     free: Vec<u32>,
+    /// One bit per slot, set while the slot is in `free`: catches a slot given back twice.
+    is_free: Vec<u64>,
 }
 
 // SAFETY: an Arena owns its mapping; `first` points into it and is never shared.
@@ -45,9 +47,10 @@ impl Arena {
             canary::fill(&mut bytes[i * stride..i * stride + HEADER]);
         }
         let free = (0..slots as u32).rev().collect();
+        let is_free = vec![u64::MAX; slots.div_ceil(64)];
         // SAFETY: HEADER bytes into the inner pages is still inside them.
         let first = unsafe { inner.add(HEADER) };
-        Ok(Arena { mapping, first, stride, slots, free })
+        Ok(Arena { mapping, first, stride, slots, free, is_free })
     }
 
     /// Address of the first slot; arenas are kept sorted by it.
@@ -87,14 +90,20 @@ impl Arena {
 
     /// Hands out a free slot.
     pub(super) fn take(&mut self) -> Option<NonNull<u8>> {
+        let i = self.free.pop()? as usize;
+        self.is_free[i / 64] &= !(1 << (i % 64));
         // SAFETY: a slot index is below `slots`, so its offset lies inside the mapping.
-        self.free.pop().map(|i| unsafe { self.first.add(i as usize * self.stride) })
+        Some(unsafe { self.first.add(i * self.stride) })
     }
 
     /// Takes back a slot, which must be one of ours and zeroed.
     pub(super) fn give(&mut self, slot: NonNull<u8>) {
         let index = self.index_of(slot.as_ptr().addr()).expect("the slot belongs to this arena");
-        debug_assert!(!self.free.contains(&index), "slot freed twice");
+        let (word, bit) = (index as usize / 64, 1u64 << (index % 64));
+        if self.is_free[word] & bit != 0 {
+            crate::sys::abort_with("strongroom: a pooled slot was freed twice (double free)");
+        }
+        self.is_free[word] |= bit;
         self.free.push(index);
     }
 

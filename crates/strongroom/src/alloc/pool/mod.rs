@@ -61,6 +61,10 @@ pub(crate) fn allocate(size: usize) -> Result<NonNull<u8>> {
     let offset = data_offset(class_size, size);
     // SAFETY: the slot was just handed to us; it is read-write and nobody else uses it.
     let whole = unsafe { slot_bytes(slot.as_ptr(), class_size) };
+    // Every free slot was wiped; anything else means a stray write after it was freed.
+    if whole.iter().any(|&b| b != 0) {
+        canary::breached("inside a freed pooled slot (write after free)");
+    }
     let (front, rest) = whole.split_at_mut(offset);
     canary::fill(front);
     canary::fill(&mut rest[size..]);
@@ -128,7 +132,33 @@ pub(crate) fn release_large(addr: usize) {
 /// ```
 pub fn verify() -> usize {
     let shared = shared::shared();
-    (0..CLASS_SIZES.len()).map(|class| shared.class(class).verify()).sum()
+    let cached = thread_cache::verify_cached();
+    cached + (0..CLASS_SIZES.len()).map(|class| shared.class(class).verify()).sum::<usize>()
+}
+
+/// Overflows a pooled block by one byte and frees it: the free must abort.
+#[cfg(all(unix, not(miri)))]
+pub(crate) fn probe_overflow() {
+    if let Ok(ptr) = allocate(32) {
+        // SAFETY: the byte after a 32-byte block is the next slot's canary header, inside
+        // the same live arena; overwriting it is the point of the probe.
+        unsafe { ptr.as_ptr().add(32).write_volatile(0x5a) };
+        // SAFETY: allocated just above with this size.
+        unsafe { deallocate(ptr, 32) };
+    }
+}
+
+/// Writes into a freed pooled block, then allocates again: the allocation must abort.
+#[cfg(all(unix, not(miri)))]
+pub(crate) fn probe_write_after_free() {
+    if let Ok(ptr) = allocate(32) {
+        // SAFETY: allocated just above with this size.
+        unsafe { deallocate(ptr, 32) };
+        // SAFETY: the freed slot stays mapped in its arena (and cached by this thread); the
+        // stray write is the point of the probe.
+        unsafe { ptr.as_ptr().write_volatile(0x5a) };
+        let _ = allocate(32); // the same slot comes back from the LIFO cache
+    }
 }
 
 /// What the pool holds right now.

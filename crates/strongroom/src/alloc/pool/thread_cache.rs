@@ -90,6 +90,29 @@ thread_local! {
     static CACHE: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
 }
 
+/// Checks that every slot in this thread's cache still reads as zeros (aborting if not);
+/// returns how many it checked.
+pub(super) fn verify_cached() -> usize {
+    let check = |cache: &ThreadCache| {
+        if cache.generation != sys::fork_generation() {
+            return 0;
+        }
+        let mut n = 0;
+        for (class, bin) in cache.bins.iter().enumerate() {
+            for &slot in &bin.slots[..bin.len] {
+                // SAFETY: a cached slot is free, owned by this thread's cache, and mapped.
+                let bytes = unsafe { std::slice::from_raw_parts(slot, super::class::CLASS_SIZES[class]) };
+                if bytes.iter().any(|&b| b != 0) {
+                    super::canary::breached("inside a freed pooled slot (write after free)");
+                }
+                n += 1;
+            }
+        }
+        n
+    };
+    CACHE.try_with(|cache| cache.try_borrow().map_or(0, |c| check(&c))).unwrap_or(0)
+}
+
 /// A free, zeroed slot of `class`.
 pub(super) fn take(class: usize) -> Result<NonNull<u8>> {
     let cached = CACHE.try_with(|cache| cache.try_borrow_mut().ok().map(|mut cache| cache.take(class)));

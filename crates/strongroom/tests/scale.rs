@@ -1,0 +1,83 @@
+//! How many live 32-byte secrets a process can hold. One-page-per-secret designs stop at
+//! 2,048 under the default 8 MiB RLIMIT_MEMLOCK, and near 16,000 as root (the kernel's
+//! map-count limit); the pool must reach 100,000 and 1,000,000. Each runs in a child.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::fs;
+
+use strongroom::SecretBox;
+
+const DONE: &str = "scale child finished";
+
+fn has_cap_ipc_lock() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let caps = status.lines().find_map(|l| l.strip_prefix("CapEff:")).unwrap().trim();
+    u64::from_str_radix(caps, 16).unwrap() & (1 << 14) != 0
+}
+
+/// Holds `n` live secrets, checks each kept its value, prints the figures.
+fn hold(n: usize) {
+    let secrets: Vec<SecretBox<[u8; 32]>> =
+        (0..n).map(|i| SecretBox::new(|k: &mut [u8; 32]| k.fill(i as u8)).expect("allocation")).collect();
+    for (i, s) in secrets.iter().enumerate().step_by(997) {
+        assert!(s.expose().unwrap().iter().all(|&b| b == i as u8));
+    }
+    let stats = strongroom::pool::stats();
+    assert_eq!(stats.locked_bytes, stats.bytes, "some arena is unlocked");
+    println!(
+        "{n} live secrets: {} arenas, {} bytes locked, {:.1} locked bytes per secret",
+        stats.arenas,
+        stats.locked_bytes,
+        stats.locked_bytes as f64 / n as f64
+    );
+    println!("{DONE}");
+}
+
+fn run(test: &str, role: &str, wrapper: &[&str]) {
+    let out = common::run_child(test, role, wrapper);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(DONE),
+        "child failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{}", stdout.lines().find(|l| l.contains("live secrets")).unwrap_or(""));
+}
+
+#[test]
+fn a_hundred_thousand_secrets_fit_in_the_default_8_mib_without_privilege() {
+    if common::is_child("scale-100k") {
+        assert!(!has_cap_ipc_lock(), "the child must not hold CAP_IPC_LOCK");
+        hold(100_000);
+        return;
+    }
+    if !common::have("prlimit") {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    let mut wrapper = vec!["prlimit", "--memlock=8388608:8388608"];
+    if has_cap_ipc_lock() {
+        if !common::have("setpriv") {
+            eprintln!("skipped: setpriv (util-linux) is needed to drop CAP_IPC_LOCK");
+            return;
+        }
+        wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
+    }
+    run("a_hundred_thousand_secrets_fit_in_the_default_8_mib_without_privilege", "scale-100k", &wrapper);
+}
+
+#[test]
+fn a_million_secrets_fit_as_root() {
+    if common::is_child("scale-1m") {
+        hold(1_000_000);
+        return;
+    }
+    if !has_cap_ipc_lock() {
+        eprintln!("skipped: holding 1,000,000 locked secrets needs CAP_IPC_LOCK (run as root)");
+        return;
+    }
+    run("a_million_secrets_fit_as_root", "scale-1m", &[]);
+}
