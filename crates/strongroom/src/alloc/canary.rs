@@ -19,6 +19,7 @@ fn pattern() -> &'static [u8; CANARY_LEN] {
 }
 
 /// Fills `dst` with the repeated pattern.
+#[inline]
 pub(crate) fn fill(dst: &mut [u8]) {
     let pattern = pattern();
     let mut chunks = dst.chunks_exact_mut(CANARY_LEN);
@@ -26,20 +27,33 @@ pub(crate) fn fill(dst: &mut [u8]) {
         // Fixed-size chunks compile to single vector stores, not a memcpy call each.
         *<&mut [u8; CANARY_LEN]>::try_from(chunk).expect("exact chunk") = *pattern;
     }
-    let tail = chunks.into_remainder();
-    tail.copy_from_slice(&pattern[..tail.len()]);
+    // A byte loop for the short tail: cheaper than a memcpy call, and nothing when empty.
+    for (d, p) in chunks.into_remainder().iter_mut().zip(pattern) {
+        *d = *p;
+    }
 }
 
 /// Whether `src` still holds exactly what [`fill`] wrote.
+#[inline]
 pub(crate) fn intact(src: &[u8]) -> bool {
-    let pattern = u128::from_ne_bytes(*pattern());
+    let pattern = pattern();
+    let whole = u128::from_ne_bytes(*pattern);
     let mut chunks = src.chunks_exact(CANARY_LEN);
     // Accumulate differences instead of returning early: one branch at the end, and the
     // loop vectorises instead of calling memcmp per chunk.
     let diff = (&mut chunks)
-        .fold(0u128, |acc, chunk| acc | (u128::from_ne_bytes(chunk.try_into().expect("exact chunk")) ^ pattern));
-    let tail = chunks.remainder();
-    diff == 0 && tail == &pattern.to_ne_bytes()[..tail.len()]
+        .fold(0u128, |acc, chunk| acc | (u128::from_ne_bytes(chunk.try_into().expect("exact chunk")) ^ whole));
+    let tail = chunks.remainder().iter().zip(pattern).fold(0u8, |acc, (s, p)| acc | (s ^ p));
+    diff == 0 && tail == 0
+}
+
+/// Whether every byte of `src` is zero; vectorises (no early exit).
+#[inline]
+pub(crate) fn is_zero(src: &[u8]) -> bool {
+    let mut chunks = src.chunks_exact(16);
+    let words = (&mut chunks).fold(0u128, |acc, c| acc | u128::from_ne_bytes(c.try_into().expect("exact chunk")));
+    let tail = chunks.remainder().iter().fold(0u8, |acc, &b| acc | b);
+    words == 0 && tail == 0
 }
 
 /// Reports a canary breach and aborts: memory corruption is not a recoverable error.
@@ -63,6 +77,17 @@ mod tests {
             gap[i] ^= 1;
             assert!(!intact(&gap), "flip at {i} went unnoticed");
             gap[i] ^= 1;
+        }
+    }
+
+    #[test]
+    fn is_zero_sees_any_set_bit() {
+        let mut bytes = [0u8; 45];
+        assert!(is_zero(&bytes) && is_zero(&[]));
+        for i in 0..bytes.len() {
+            bytes[i] = 0x80;
+            assert!(!is_zero(&bytes), "byte {i}");
+            bytes[i] = 0;
         }
     }
 

@@ -121,7 +121,7 @@ impl Arena {
         }
         for &i in &self.free {
             let offset = i as usize * self.stride + HEADER;
-            if headers_and_free(offset, self.stride - HEADER).iter().any(|&b| b != 0) {
+            if !canary::is_zero(headers_and_free(offset, self.stride - HEADER)) {
                 canary::breached("inside a freed pooled slot (write after free)");
             }
         }

@@ -62,7 +62,7 @@ pub(crate) fn allocate(size: usize) -> Result<NonNull<u8>> {
     // SAFETY: the slot was just handed to us; it is read-write and nobody else uses it.
     let whole = unsafe { slot_bytes(slot.as_ptr(), class_size) };
     // Every free slot was wiped; anything else means a stray write after it was freed.
-    if whole.iter().any(|&b| b != 0) {
+    if !canary::is_zero(whole) {
         canary::breached("inside a freed pooled slot (write after free)");
     }
     let (front, rest) = whole.split_at_mut(offset);

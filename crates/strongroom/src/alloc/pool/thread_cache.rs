@@ -102,7 +102,7 @@ pub(super) fn verify_cached() -> usize {
             for &slot in &bin.slots[..bin.len] {
                 // SAFETY: a cached slot is free, owned by this thread's cache, and mapped.
                 let bytes = unsafe { std::slice::from_raw_parts(slot, super::class::CLASS_SIZES[class]) };
-                if bytes.iter().any(|&b| b != 0) {
+                if !super::canary::is_zero(bytes) {
                     super::canary::breached("inside a freed pooled slot (write after free)");
                 }
                 n += 1;
