@@ -7,6 +7,8 @@
 
 pub mod aws_lc;
 pub mod floor;
+pub mod memsec_peer;
+pub mod openssl_heap;
 pub mod openssl_sha3;
 pub mod sodium;
 pub mod sodium_crypto;
