@@ -93,6 +93,20 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// Decryption failed: the key is wrong, or the data (nonce, header, ciphertext or tag)
+    /// was changed. Nothing was released.
+    #[error("decryption failed: wrong key, or the data was altered or truncated")]
+    Crypto,
+
+    /// Input is malformed: too short, a bad header, a wrong length.
+    #[error("malformed input: {0}")]
+    Format(&'static str),
+
+    /// Parameters (e.g. a KDF's memory or iteration counts) are invalid or beyond the limits;
+    /// refused before any work is done.
+    #[error("invalid parameters: {0}")]
+    InvalidParameters(&'static str),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(#[source] io::Error),

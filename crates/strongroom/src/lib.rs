@@ -47,10 +47,12 @@ mod alloc;
 mod sys;
 
 mod buffer;
+mod crypto;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub mod doctor;
 mod error;
 mod exposed;
+pub mod kdf;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;

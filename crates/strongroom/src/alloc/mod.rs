@@ -13,6 +13,7 @@ pub(crate) mod mapping;
 pub(crate) mod pool;
 pub(crate) mod region_cache;
 pub(crate) mod secure_alloc;
+pub(crate) mod stack;
 pub(crate) mod strict;
 
 #[cfg(test)]

@@ -1,0 +1,21 @@
+//! The narrow boundary to the primitive libraries. Nothing else in strongroom calls them.
+//!
+//! Rules every function here follows: lengths are checked before the call and return codes
+//! after; secret outputs go only into caller-provided memory (protected memory, by the
+//! callers' contract); and the call runs on a secure stack (see [`crate::alloc::stack`]), so
+//! keys, subkeys and cipher state never sit on the thread's ordinary stack.
+//!
+//! Primitives, chosen by measurement against libsodium in one run (see the benchmarks):
+//! XChaCha20-Poly1305 from aws-lc (0.5–0.7× libsodium's time at 1 KiB–1 MiB) on Linux, and
+//! from RustCrypto elsewhere and under Miri (the two are tested against each other and
+//! against Wycheproof); Argon2id from RustCrypto, on work memory strongroom provides;
+//! SHA3-256 from RustCrypto.
+
+pub(crate) mod aead;
+#[cfg(all(target_os = "linux", not(miri)))]
+#[allow(unsafe_code)] // the FFI boundary to aws-lc; every call has a SAFETY argument
+mod aead_aws_lc;
+mod aead_rust_crypto;
+#[allow(unsafe_code)] // one cast: protected bytes viewed as Argon2 memory blocks
+pub(crate) mod argon2id;
+pub(crate) mod sha3;

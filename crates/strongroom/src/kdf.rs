@@ -1,0 +1,318 @@
+//! Passphrase to key: Argon2id, then a sequential SHA3-256 stretch.
+//!
+//! `key = SHA3-256^rounds(Argon2id(passphrase, salt, m, t, p = 1, 32 bytes))`, the
+//! construction of the original `sedit` (its files use m = 64 MiB, t = 3, rounds = 1000).
+//! Argon2id makes guessing cost memory; the chain adds strictly sequential work.
+//!
+//! What it protects: the derived key is written straight into a frozen [`LockedBuffer`];
+//! Argon2's work memory (64 MiB by default) is mapped by strongroom, kept out of core dumps
+//! and forked children, locked into RAM where `RLIMIT_MEMLOCK` allows (the default 8 MiB does
+//! not: [`DerivedKey::work_memory`] says what it got), and wiped when the derivation ends;
+//! the computation runs on a secure stack, so no intermediate value stays on the thread's
+//! stack. Parameters are checked against [`KdfLimits`] before any work, so a hostile file
+//! header cannot make it allocate terabytes or spin for days.
+
+use crate::alloc::stack::{self, StackSize};
+use crate::buffer::LockedBuffer;
+use crate::crypto::{argon2id, sha3};
+use crate::error::{Error, Result};
+use crate::policy::{Need, Policy, Protections};
+
+/// Length of the derived key in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// The cost of a derivation.
+///
+/// ```
+/// let params = strongroom::kdf::KdfParams::DEFAULT;
+/// assert_eq!((params.memory_kib, params.iterations, params.rounds), (65536, 3, 1000));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KdfParams {
+    /// Argon2id memory in KiB.
+    pub memory_kib: u32,
+    /// Argon2id passes over the memory.
+    pub iterations: u32,
+    /// SHA3-256 rounds after Argon2id.
+    pub rounds: u64,
+}
+
+impl KdfParams {
+    /// 64 MiB, 3 passes, 1000 rounds: the original `sedit`'s parameters.
+    pub const DEFAULT: KdfParams = KdfParams { memory_kib: 64 * 1024, iterations: 3, rounds: 1000 };
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The most a derivation may cost; parameters beyond these are refused before any work.
+///
+/// ```
+/// use strongroom::kdf::{KdfLimits, KdfParams};
+/// let hostile = KdfParams { memory_kib: u32::MAX, iterations: 3, rounds: 1000 };
+/// assert!(KdfLimits::DEFAULT.check(&hostile).is_err());
+/// assert!(KdfLimits::DEFAULT.check(&KdfParams::DEFAULT).is_ok());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KdfLimits {
+    /// Largest Argon2id memory, in KiB.
+    pub max_memory_kib: u32,
+    /// Most Argon2id passes.
+    pub max_iterations: u32,
+    /// Most SHA3-256 rounds.
+    pub max_rounds: u64,
+}
+
+impl KdfLimits {
+    /// 1 GiB (libsodium's "sensitive" level), 16 passes, 10 million rounds (about 5 s):
+    /// generous for real files, bounded for hostile ones.
+    pub const DEFAULT: KdfLimits = KdfLimits { max_memory_kib: 1 << 20, max_iterations: 16, max_rounds: 10_000_000 };
+
+    /// Whether `params` lie within these limits (and Argon2's minimums).
+    ///
+    /// ```
+    /// use strongroom::kdf::{KdfLimits, KdfParams};
+    /// assert!(KdfLimits::DEFAULT.check(&KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT }).is_err());
+    /// ```
+    pub fn check(&self, params: &KdfParams) -> Result<()> {
+        if params.memory_kib < 8 {
+            return Err(Error::InvalidParameters("Argon2id memory must be at least 8 KiB"));
+        }
+        if params.memory_kib > self.max_memory_kib {
+            return Err(Error::InvalidParameters("Argon2id memory exceeds the limit"));
+        }
+        if params.iterations == 0 {
+            return Err(Error::InvalidParameters("Argon2id needs at least one pass"));
+        }
+        if params.iterations > self.max_iterations {
+            return Err(Error::InvalidParameters("Argon2id passes exceed the limit"));
+        }
+        if params.rounds > self.max_rounds {
+            return Err(Error::InvalidParameters("SHA3-256 rounds exceed the limit"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for KdfLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A derived key, and what protection the derivation's work memory got.
+#[derive(Debug)]
+pub struct DerivedKey {
+    /// The 32-byte key, frozen (read-only).
+    pub key: LockedBuffer,
+    /// What Argon2's work memory got: out of dumps and forks always; locked only where
+    /// `RLIMIT_MEMLOCK` left room (it is wiped after use either way).
+    pub work_memory: Protections,
+}
+
+/// Derives a 32-byte key from `passphrase` and `salt` (8 to 64 bytes) under `params`, within
+/// [`KdfLimits::DEFAULT`].
+///
+/// ```
+/// use strongroom::kdf::{derive_key_combined, KdfParams};
+///
+/// let cheap = KdfParams { memory_kib: 1024, iterations: 1, rounds: 10 }; // doc-test speed
+/// let derived = derive_key_combined(b"pw", b"sixteen byte salt", &cheap)?;
+/// assert_eq!(derived.key.len(), 32);
+/// assert!(derived.key.is_frozen());
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn derive_key_combined(passphrase: &[u8], salt: &[u8], params: &KdfParams) -> Result<DerivedKey> {
+    derive_key_with_limits(passphrase, salt, params, &KdfLimits::DEFAULT)
+}
+
+/// Like [`derive_key_combined`], under other limits.
+///
+/// ```
+/// use strongroom::kdf::{derive_key_with_limits, KdfLimits, KdfParams};
+/// let tight = KdfLimits { max_memory_kib: 1024, ..KdfLimits::DEFAULT };
+/// assert!(derive_key_with_limits(b"pw", b"saltsalt", &KdfParams::DEFAULT, &tight).is_err());
+/// ```
+pub fn derive_key_with_limits(
+    passphrase: &[u8],
+    salt: &[u8],
+    params: &KdfParams,
+    limits: &KdfLimits,
+) -> Result<DerivedKey> {
+    limits.check(params)?;
+    if !(8..=64).contains(&salt.len()) {
+        return Err(Error::InvalidParameters("the salt must be 8 to 64 bytes"));
+    }
+    let mut key = LockedBuffer::new(KEY_LEN)?;
+    let mut work = LockedBuffer::with_policy(params.memory_kib as usize * 1024, WORK_MEMORY_POLICY)?;
+    let work_memory = work.protections();
+    stack::run(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key))??;
+    drop(work); // wiped on drop
+    key.freeze()?;
+    Ok(DerivedKey { key, work_memory })
+}
+
+/// Argon2's work memory: never `memfd_secret` (its first touch of 64 MiB would triple the
+/// cost, measured), locked only where the limit allows, out of dumps and forks.
+const WORK_MEMORY_POLICY: Policy = Policy {
+    secret_memory: Need::Off,
+    lock: Need::Preferred,
+    dump_exclusion: Need::Preferred,
+    fork_exclusion: Need::Preferred,
+};
+
+/// The derivation itself, writing into `key`; the caller picks the stack it runs on.
+fn derive_into(
+    passphrase: &[u8],
+    salt: &[u8],
+    params: &KdfParams,
+    work: &mut LockedBuffer,
+    key: &mut LockedBuffer,
+) -> Result<()> {
+    let cost = argon2id::Cost { memory_kib: params.memory_kib, iterations: params.iterations, parallelism: 1 };
+    let mut key = key.expose_mut()?;
+    argon2id::derive(passphrase, salt, b"", b"", cost, &mut work.expose_mut()?, &mut key)?;
+    let key: &mut [u8; KEY_LEN] = (&mut *key).try_into().map_err(|_| Error::Format("key length"))?;
+    sha3::chain(key, params.rounds);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    fn shared(rel: &str) -> Option<String> {
+        let path = format!("{}/../../../shared/vectors/{rel}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).map_err(|_| eprintln!("skipped: {path} is absent")).ok()
+    }
+
+    #[test]
+    fn hostile_parameters_are_refused_before_any_work() {
+        let start = std::time::Instant::now();
+        let hostile = [
+            KdfParams { memory_kib: u32::MAX, ..KdfParams::DEFAULT },
+            KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT },
+            KdfParams { iterations: u32::MAX, ..KdfParams::DEFAULT },
+            KdfParams { iterations: 0, ..KdfParams::DEFAULT },
+            KdfParams { memory_kib: 0, ..KdfParams::DEFAULT },
+        ];
+        for params in hostile {
+            let result = derive_key_combined(b"pw", b"sixteen byte sal", &params);
+            assert!(matches!(result, Err(Error::InvalidParameters(_))), "{params:?}");
+        }
+        assert!(matches!(derive_key_combined(b"pw", b"short", &KdfParams::DEFAULT), Err(Error::InvalidParameters(_))));
+        assert!(start.elapsed().as_millis() < 200, "refusing took {:?}", start.elapsed());
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Argon2 is too slow under Miri")]
+    fn rfc_9106_argon2id_vector() {
+        let Some(text) = shared("kdf/rfc-vectors.json") else { return };
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let v = json["argon2"].as_array().unwrap().iter().find(|v| v["name"] == "argon2id").expect("an argon2id entry");
+        let field = |k: &str| hex(v[k].as_str().unwrap_or_else(|| panic!("field {k}: {v}")));
+        let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("field {k}: {v}")) as u32;
+        let cost =
+            argon2id::Cost { memory_kib: n("memory_kib"), iterations: n("passes"), parallelism: n("parallelism") };
+        let expected = field("tag_hex");
+        let mut work = vec![0u8; cost.memory_kib as usize * 1024 + 64];
+        let offset = work.as_ptr().align_offset(64);
+        let memory = &mut work[offset..offset + cost.memory_kib as usize * 1024];
+        let mut out = vec![0u8; expected.len()];
+        argon2id::derive(
+            &field("password_hex"),
+            &field("salt_hex"),
+            &field("secret_hex"),
+            &field("associated_data_hex"),
+            cost,
+            memory,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "Argon2 is too slow under Miri")]
+    fn the_original_sedit_key_schedule() {
+        // v2_fixed_salt: passphrase "password", salt 00..0f, 64 MiB, t = 3, 1000 rounds.
+        if shared("sedit/README.md").is_none() {
+            return;
+        }
+        let salt: Vec<u8> = (0u8..16).collect();
+        let derived = derive_key_combined(b"password", &salt, &KdfParams::DEFAULT).unwrap();
+        let expected = hex("8c9bb8da28241ca9d42807712aae2aea21986cd30133c0e2dc17cd5122563034");
+        assert_eq!(&*derived.key.expose().unwrap(), &expected[..]);
+        let one_round = KdfParams { rounds: 1, ..KdfParams::DEFAULT };
+        let derived = derive_key_combined(b"password", &salt, &one_round).unwrap();
+        let expected = hex("955e91ce865555386b0f915d00520087ca4a612848675c34d19ba8e641c3c4fa");
+        assert_eq!(&*derived.key.expose().unwrap(), &expected[..]);
+        assert!(derived.work_memory.dump_excluded, "{:?}", derived.work_memory);
+    }
+
+    /// The secure stack is what keeps key material off the thread's stack: derive a key with
+    /// and without it, and look on the deriving thread's stack for the key or any value on
+    /// the way to it (Argon2's output, each SHA3 round).
+    #[test]
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn without_the_secure_stack_key_material_is_left_on_the_thread_stack() {
+        const SALT: &[u8] = b"saltsaltsaltsalt";
+        let params = KdfParams { memory_kib: 64, iterations: 1, rounds: 3 };
+        let chain: Vec<Vec<u8>> = (0..=params.rounds)
+            .map(|rounds| {
+                let derived = derive_key_combined(b"stack test", SALT, &KdfParams { rounds, ..params }).unwrap();
+                derived.key.expose().unwrap().to_vec()
+            })
+            .collect();
+        let found = |stack: &[u8]| chain.iter().filter(|v| stack.windows(KEY_LEN).any(|w| w == &v[..])).count();
+
+        let bare = stack_after(move || {
+            let mut work = LockedBuffer::with_policy(64 * 1024, WORK_MEMORY_POLICY).unwrap();
+            let mut key = LockedBuffer::new(KEY_LEN).unwrap();
+            derive_into(b"stack test", SALT, &params, &mut work, &mut key).unwrap();
+        });
+        assert!(found(&bare) > 0, "this test cannot fail: without the secure stack nothing was left to find");
+        let secure = stack_after(move || drop(derive_key_combined(b"stack test", SALT, &params).unwrap()));
+        assert_eq!(found(&secure), 0, "key material was found on the thread's stack");
+    }
+
+    /// Runs `derive` on a fresh thread, from a frame 64 KiB below the thread's entry (so that
+    /// later, shallow calls cannot overwrite what it left), parks that thread, and returns a
+    /// copy of its whole stack.
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn stack_after(derive: impl FnOnce() + Send + 'static) -> Vec<u8> {
+        use std::os::unix::fs::FileExt;
+        use std::sync::mpsc;
+
+        #[inline(never)]
+        fn deep<R>(f: impl FnOnce() -> R) -> R {
+            let pad = std::hint::black_box([0u8; 64 * 1024]);
+            let r = f();
+            std::hint::black_box(&pad);
+            r
+        }
+
+        let (report, reported) = mpsc::channel();
+        let (resume, resumed) = mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let here = std::hint::black_box(0u8);
+            deep(derive);
+            report.send(&here as *const u8 as usize).unwrap();
+            resumed.recv().unwrap();
+        });
+        let addr = reported.recv().unwrap();
+        let entry = crate::sys::procfs::smaps_entry(addr).expect("the worker's stack is mapped");
+        let mut stack = vec![0u8; entry.end - entry.start];
+        std::fs::File::open("/proc/self/mem").unwrap().read_exact_at(&mut stack, entry.start as u64).unwrap();
+        resume.send(()).unwrap();
+        worker.join().unwrap();
+        stack
+    }
+}
