@@ -50,6 +50,7 @@ mod buffer;
 mod crypto;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub mod doctor;
+mod enclave;
 mod error;
 mod exposed;
 pub mod kdf;
@@ -61,6 +62,8 @@ mod secret;
 pub use alloc::secure_alloc::{Placement, SecureAlloc};
 pub use allocator_api2;
 pub use buffer::LockedBuffer;
+pub use enclave::Enclave;
+pub use enclave::{coffer, stream};
 pub use error::{Error, Result};
 pub use exposed::{Exposed, ExposedMut};
 pub use policy::{ForkSafety, Need, Policy, Protection, Protections};

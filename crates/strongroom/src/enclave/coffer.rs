@@ -1,0 +1,143 @@
+//! The Coffer: the process key that seals every [`Enclave`](super::Enclave).
+//!
+//! The key is never stored whole. It is split into two random halves in separate guarded,
+//! frozen buffers, `key = left ⊕ SHA3-256(right)`, and recombined only on the secure stack,
+//! for the duration of one seal or open. Re-keying replaces `right` and adjusts `left` so the
+//! key stays the same while both stored halves change; it happens on demand ([`rekey`]) and
+//! lazily at most once a second, so a memory snapshot taken at one moment and a half read at
+//! another do not combine. [`crate::purge`] destroys both halves: every existing Enclave
+//! becomes undecryptable, and the next seal starts a new key (a new epoch).
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::alloc::stack::{self, StackSize};
+use crate::buffer::LockedBuffer;
+use crate::crypto::sha3;
+use crate::error::Result;
+
+/// Key length.
+pub(crate) const KEY_LEN: usize = 32;
+
+/// How often the halves change at most without being asked.
+const REKEY_INTERVAL: Duration = Duration::from_secs(1);
+
+struct Halves {
+    left: LockedBuffer,
+    right: LockedBuffer,
+    rekeyed: Instant,
+}
+
+struct Coffer {
+    halves: Option<Halves>,
+    /// Incremented whenever the key is destroyed; an Enclave sealed under another epoch
+    /// can never open.
+    epoch: u64,
+}
+
+static COFFER: Mutex<Coffer> = Mutex::new(Coffer { halves: None, epoch: 0 });
+
+fn lock() -> MutexGuard<'static, Coffer> {
+    COFFER.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn random_half() -> Result<LockedBuffer> {
+    let mut half = LockedBuffer::random(KEY_LEN)?;
+    half.freeze()?;
+    Ok(half)
+}
+
+impl Halves {
+    fn new() -> Result<Self> {
+        Ok(Halves { left: random_half()?, right: random_half()?, rekeyed: Instant::now() })
+    }
+
+    /// Replaces `right` with fresh randomness and `left` with `left ⊕ H(right) ⊕ H(right')`,
+    /// leaving `left ⊕ H(right)` (the key) unchanged.
+    fn rekey(&mut self) -> Result<()> {
+        let right = random_half()?;
+        let mut left = LockedBuffer::new(KEY_LEN)?;
+        stack::run(StackSize::Small, || -> Result<()> {
+            let mut old = [0u8; KEY_LEN];
+            let mut new = [0u8; KEY_LEN];
+            old.copy_from_slice(&self.right.expose()?);
+            new.copy_from_slice(&right.expose()?);
+            sha3::chain(&mut old, 1);
+            sha3::chain(&mut new, 1);
+            let current = self.left.expose()?;
+            let mut out = left.expose_mut()?;
+            for i in 0..KEY_LEN {
+                out[i] = current[i] ^ old[i] ^ new[i];
+            }
+            Ok(()) // `old` and `new` die with the secure stack's wipe
+        })??;
+        left.freeze()?;
+        self.left = left;
+        self.right = right;
+        self.rekeyed = Instant::now();
+        Ok(())
+    }
+
+    /// Writes the key into `key` (which must be on the secure stack).
+    fn combine(&self, key: &mut [u8; KEY_LEN]) -> Result<()> {
+        key.copy_from_slice(&self.right.expose()?);
+        sha3::chain(key, 1);
+        for (k, l) in key.iter_mut().zip(self.left.expose()?.iter()) {
+            *k ^= l;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` with the process key on the secure stack, and the epoch the key belongs to.
+/// The key exists only inside `f`'s call.
+pub(crate) fn with_key<R>(f: impl FnOnce(&[u8; KEY_LEN], u64) -> Result<R>) -> Result<R> {
+    stack::run(StackSize::Small, || {
+        let mut key = [0u8; KEY_LEN];
+        let epoch = {
+            let mut coffer = lock();
+            let epoch = coffer.epoch;
+            let halves = match &mut coffer.halves {
+                Some(halves) => halves,
+                slot @ None => slot.insert(Halves::new()?),
+            };
+            if halves.rekeyed.elapsed() >= REKEY_INTERVAL {
+                halves.rekey()?;
+            }
+            halves.combine(&mut key)?;
+            epoch
+        };
+        f(&key, epoch) // the key lives on the secure stack, wiped when this returns
+    })?
+}
+
+/// The current epoch (changes when [`crate::purge`] destroys the key).
+#[allow(dead_code, reason = "used by purge's tests")]
+pub(crate) fn epoch() -> u64 {
+    lock().epoch
+}
+
+/// Changes both stored halves of the process key without changing the key.
+///
+/// It also happens by itself, at most once a second, when Enclaves are sealed or opened.
+///
+/// ```
+/// let enclave = strongroom::Enclave::random(32)?;
+/// strongroom::coffer::rekey()?;
+/// assert!(enclave.open().is_ok()); // same key, new halves
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn rekey() -> Result<()> {
+    match &mut lock().halves {
+        Some(halves) => halves.rekey(),
+        None => Ok(()),
+    }
+}
+
+/// Destroys the process key: both halves are wiped and released, and the epoch moves on, so
+/// no Enclave sealed before can open again. Called by [`crate::purge`].
+pub(crate) fn destroy() {
+    let mut coffer = lock();
+    coffer.halves = None; // LockedBuffer drops wipe
+    coffer.epoch += 1;
+}
