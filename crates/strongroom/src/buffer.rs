@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 use crate::alloc::guarded::GuardedRegion;
 #[cfg(all(unix, not(miri)))]
 use crate::alloc::guarded::Poke;
+use crate::alloc::tracked::{Handle, Wipe};
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::{Policy, Protections};
@@ -41,8 +42,36 @@ use crate::sys::Access;
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub struct LockedBuffer {
-    /// `None` once destroyed.
-    region: Option<GuardedRegion>,
+    handle: Handle<Slot>,
+}
+
+/// What a LockedBuffer tracks: its region, until destroyed.
+struct Slot(Option<GuardedRegion>);
+
+impl Wipe for Slot {
+    /// A purge wipes the bytes (whatever their protection) and leaves the region in place,
+    /// canary intact, for the owner's drop to release as usual.
+    fn wipe(&mut self) {
+        if let Some(region) = self.0.as_mut().filter(|r| !r.lost_to_fork()) {
+            region.wipe();
+        }
+    }
+}
+
+fn region(slot: &Slot) -> Result<&GuardedRegion> {
+    match &slot.0 {
+        None => Err(Error::Destroyed),
+        Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
+        Some(region) => Ok(region),
+    }
+}
+
+fn region_mut(slot: &mut Slot) -> Result<&mut GuardedRegion> {
+    match &mut slot.0 {
+        None => Err(Error::Destroyed),
+        Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
+        Some(region) => Ok(region),
+    }
 }
 
 impl LockedBuffer {
@@ -67,7 +96,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn with_policy(len: usize, policy: Policy) -> Result<Self> {
-        Ok(LockedBuffer { region: Some(GuardedRegion::new(len, policy)?) })
+        Ok(LockedBuffer { handle: Handle::new(Slot(Some(GuardedRegion::new(len, policy)?))) })
     }
 
     /// A buffer of `len` bytes from the operating system's CSPRNG, written straight into
@@ -134,20 +163,14 @@ impl LockedBuffer {
         result
     }
 
-    fn region(&self) -> Result<&GuardedRegion> {
-        match &self.region {
-            None => Err(Error::Destroyed),
-            Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
-            Some(region) => Ok(region),
-        }
+    /// Runs `f` on the region inside one tracked borrow.
+    fn with_region<R>(&mut self, f: impl FnOnce(&mut GuardedRegion) -> Result<R>) -> Result<R> {
+        self.handle.with_mut(|slot| f(region_mut(slot)?))?
     }
 
-    fn region_mut(&mut self) -> Result<&mut GuardedRegion> {
-        match &mut self.region {
-            None => Err(Error::Destroyed),
-            Some(region) if region.lost_to_fork() => Err(Error::LostToFork),
-            Some(region) => Ok(region),
-        }
+    /// Reads a fact about the region; `default` once destroyed or purged.
+    fn query<R>(&self, default: R, f: impl FnOnce(&GuardedRegion) -> R) -> R {
+        self.handle.with(|slot| slot.0.as_ref().map(f)).ok().flatten().unwrap_or(default)
     }
 
     /// Read access to the bytes.
@@ -158,8 +181,14 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, [u8]>> {
-        let bytes = self.region()?.bytes().ok_or(Error::Destroyed)?;
-        Ok(Exposed::new(bytes))
+        let (slot, release) = self.handle.borrow()?;
+        match region(slot).and_then(|r| r.bytes().ok_or(Error::Destroyed)) {
+            Ok(bytes) => Ok(Exposed::tracked(bytes, release)),
+            Err(e) => {
+                release.release();
+                Err(e)
+            }
+        }
     }
 
     /// Write access to the bytes; fails while the buffer is frozen.
@@ -172,11 +201,15 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [u8]>> {
-        let region = self.region_mut()?;
-        if region.access() != Access::ReadWrite {
-            return Err(Error::Frozen);
+        let (slot, release) = self.handle.borrow_mut()?;
+        let bytes = region_mut(slot).and_then(|r| r.bytes_mut().ok_or(Error::Frozen));
+        match bytes {
+            Ok(bytes) => Ok(ExposedMut::tracked(bytes, release)),
+            Err(e) => {
+                release.release();
+                Err(e)
+            }
         }
-        Ok(ExposedMut::new(region.bytes_mut().ok_or(Error::Frozen)?))
     }
 
     /// Runs `f` on the bytes and returns its result.
@@ -212,7 +245,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn freeze(&mut self) -> Result<()> {
-        self.region_mut()?.set_access(Access::Read)
+        self.with_region(|r| r.set_access(Access::Read))
     }
 
     /// Makes the pages writable again.
@@ -225,7 +258,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn melt(&mut self) -> Result<()> {
-        self.region_mut()?.set_access(Access::ReadWrite)
+        self.with_region(|r| r.set_access(Access::ReadWrite))
     }
 
     /// Whether the buffer is frozen (read-only). A destroyed buffer is not frozen.
@@ -235,7 +268,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn is_frozen(&self) -> bool {
-        self.region.as_ref().is_some_and(|r| r.access() == Access::Read)
+        self.query(false, |r| r.access() == Access::Read)
     }
 
     /// Overwrites the bytes with zeros; fails while frozen.
@@ -247,9 +280,13 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn wipe(&mut self) -> Result<()> {
-        self.expose_mut()?; // refuses destroyed and frozen buffers
-        self.region_mut()?.wipe();
-        Ok(())
+        self.with_region(|r| {
+            if r.access() != Access::ReadWrite {
+                return Err(Error::Frozen);
+            }
+            r.wipe();
+            Ok(())
+        })
     }
 
     /// Overwrites the bytes with fresh random bytes; fails while frozen.
@@ -277,7 +314,9 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn destroy(&mut self) {
-        drop(self.region.take());
+        // Taken out under the borrow, dropped (checked, wiped, released) after it.
+        let region = self.handle.with_mut(|slot| slot.0.take());
+        drop(region);
     }
 
     /// Whether [`destroy`](Self::destroy) has run.
@@ -287,7 +326,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn is_destroyed(&self) -> bool {
-        self.region.is_none()
+        self.handle.purged() || self.handle.with(|slot| slot.0.is_none()).unwrap_or(true)
     }
 
     /// Length in bytes; 0 once destroyed.
@@ -297,7 +336,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.region.as_ref().map_or(0, GuardedRegion::len)
+        self.query(0, GuardedRegion::len)
     }
 
     /// Whether the buffer holds no bytes (or is destroyed).
@@ -332,10 +371,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn protections(&self) -> Protections {
-        match &self.region {
-            Some(region) => region.protections(),
-            None => crate::policy::NONE,
-        }
+        self.query(crate::policy::NONE, GuardedRegion::protections)
     }
 
     /// The addresses the bytes occupy, for diagnostics such as looking the mapping up in
@@ -347,20 +383,18 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn address_range(&self) -> Range<usize> {
-        self.region.as_ref().map_or(0..0, GuardedRegion::address_range)
+        self.query(0..0, GuardedRegion::address_range)
     }
 
     /// Hands the region over (for probes that consume it); `None` once destroyed.
     #[cfg(all(unix, not(miri)))]
     pub(crate) fn into_region(mut self) -> Option<GuardedRegion> {
-        self.region.take()
+        self.handle.with_mut(|slot| slot.0.take()).ok().flatten()
     }
 
     #[cfg(all(unix, not(miri)))]
     pub(crate) fn poke(&self, at: Poke) {
-        if let Some(region) = &self.region {
-            region.poke(at);
-        }
+        self.query((), |region| region.poke(at));
     }
 }
 
@@ -376,9 +410,7 @@ impl ConstantTimeEq for LockedBuffer {
 impl Zeroize for LockedBuffer {
     /// Wipes the bytes, even while frozen (the protection is restored afterwards).
     fn zeroize(&mut self) {
-        if let Some(region) = self.region.as_mut() {
-            region.wipe();
-        }
+        let _ = self.handle.with_mut(|slot| slot.wipe());
     }
 }
 
@@ -387,10 +419,10 @@ impl zeroize::ZeroizeOnDrop for LockedBuffer {}
 
 impl fmt::Debug for LockedBuffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match (&self.region, self.is_frozen()) {
-            (None, _) => "destroyed",
-            (Some(_), true) => "frozen",
-            (Some(_), false) => "writable",
+        let state = match (self.is_destroyed(), self.is_frozen()) {
+            (true, _) => "destroyed",
+            (false, true) => "frozen",
+            (false, false) => "writable",
         };
         write!(f, "LockedBuffer(<redacted>, {state})")
     }

@@ -22,17 +22,34 @@ pub(crate) trait Release {
 /// ```
 pub struct Exposed<'a, T: ?Sized> {
     value: &'a T,
-    release: Option<&'a dyn Release>,
+    release: Releases<'a>,
+}
+
+/// The borrows a guard ends when it drops, innermost first (e.g. a strict secret's page
+/// protection, then the purge-tracking borrow around it).
+#[derive(Clone, Copy, Default)]
+struct Releases<'a> {
+    inner: Option<&'a dyn Release>,
+    outer: Option<&'a dyn Release>,
+}
+
+impl Releases<'_> {
+    fn run(self) {
+        for release in [self.inner, self.outer].into_iter().flatten() {
+            release.release();
+        }
+    }
 }
 
 impl<'a, T: ?Sized> Exposed<'a, T> {
-    pub(crate) fn new(value: &'a T) -> Self {
-        Exposed { value, release: None }
-    }
-
     /// A guard that calls `release` when dropped, ending a tracked borrow.
     pub(crate) fn tracked(value: &'a T, release: &'a dyn Release) -> Self {
-        Exposed { value, release: Some(release) }
+        Exposed { value, release: Releases { inner: Some(release), outer: None } }
+    }
+
+    /// A guard that ends two nested borrows when dropped, `inner` first.
+    pub(crate) fn tracked_twice(value: &'a T, inner: &'a dyn Release, outer: &'a dyn Release) -> Self {
+        Exposed { value, release: Releases { inner: Some(inner), outer: Some(outer) } }
     }
 
     /// A guard over a part or view of the value (e.g. `[u8]` as `str`), keeping the borrow.
@@ -43,9 +60,7 @@ impl<'a, T: ?Sized> Exposed<'a, T> {
         match f(value) {
             Ok(value) => Ok(Exposed { value, release }),
             Err(e) => {
-                if let Some(release) = release {
-                    release.release();
-                }
+                release.run();
                 Err(e)
             }
         }
@@ -54,9 +69,7 @@ impl<'a, T: ?Sized> Exposed<'a, T> {
 
 impl<T: ?Sized> Drop for Exposed<'_, T> {
     fn drop(&mut self) {
-        if let Some(release) = self.release {
-            release.release();
-        }
+        self.release.run();
     }
 }
 
@@ -83,25 +96,24 @@ impl<T: ?Sized> fmt::Debug for Exposed<'_, T> {
 /// ```
 pub struct ExposedMut<'a, T: ?Sized> {
     value: &'a mut T,
-    release: Option<&'a dyn Release>,
+    release: Releases<'a>,
 }
 
 impl<'a, T: ?Sized> ExposedMut<'a, T> {
-    pub(crate) fn new(value: &'a mut T) -> Self {
-        ExposedMut { value, release: None }
-    }
-
     /// A guard that calls `release` when dropped, ending a tracked borrow.
     pub(crate) fn tracked(value: &'a mut T, release: &'a dyn Release) -> Self {
-        ExposedMut { value, release: Some(release) }
+        ExposedMut { value, release: Releases { inner: Some(release), outer: None } }
+    }
+
+    /// A guard that ends two nested borrows when dropped, `inner` first.
+    pub(crate) fn tracked_twice(value: &'a mut T, inner: &'a dyn Release, outer: &'a dyn Release) -> Self {
+        ExposedMut { value, release: Releases { inner: Some(inner), outer: Some(outer) } }
     }
 }
 
 impl<T: ?Sized> Drop for ExposedMut<'_, T> {
     fn drop(&mut self) {
-        if let Some(release) = self.release {
-            release.release();
-        }
+        self.release.run();
     }
 }
 

@@ -57,6 +57,7 @@ pub mod kdf;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;
+mod purge;
 mod secret;
 
 pub use alloc::secure_alloc::{Placement, SecureAlloc};
@@ -67,6 +68,9 @@ pub use enclave::{coffer, stream};
 pub use error::{Error, Result};
 pub use exposed::{Exposed, ExposedMut};
 pub use policy::{ForkSafety, Need, Policy, Protection, Protections};
+#[cfg(unix)]
+pub use purge::catch_interrupt;
+pub use purge::purge;
 pub use secret::{SecretBox, SecretString, SecretVec};
 
 /// The pool that holds small secrets: integrity checks and figures.

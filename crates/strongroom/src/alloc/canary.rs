@@ -58,6 +58,8 @@ pub(crate) fn is_zero(src: &[u8]) -> bool {
 
 /// Reports a canary breach and aborts: memory corruption is not a recoverable error.
 pub(crate) fn breached(what: &str) -> ! {
+    // Wipe what can be wiped first: the process is no longer trustworthy.
+    super::tracked::purge_before_abort();
     crate::sys::abort_with(&format!(
         "strongroom: canary breach {what}: a write strayed outside a secret's bounds \
          (buffer overflow or wild pointer); aborting to contain the memory corruption"

@@ -15,6 +15,7 @@ pub(crate) mod region_cache;
 pub(crate) mod secure_alloc;
 pub(crate) mod stack;
 pub(crate) mod strict;
+pub(crate) mod tracked;
 
 #[cfg(test)]
 pub(crate) mod testing {

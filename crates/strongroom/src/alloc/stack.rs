@@ -8,14 +8,8 @@
 //! pointers into a stack (futexes, `read` into a local buffer), which it cannot do with
 //! secret memory.
 
-use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
-
-use super::mapping::Mapping;
-use crate::error::Result;
-use crate::policy::{Need, Policy};
-use crate::sys;
+#[cfg(not(miri))]
+pub(crate) use switching::run;
 
 /// How much stack a closure gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +22,7 @@ pub(crate) enum StackSize {
 }
 
 impl StackSize {
+    #[cfg_attr(miri, allow(dead_code, reason = "Miri runs closures in place"))]
     fn bytes(self) -> usize {
         match self {
             StackSize::Small => 32 * 1024,
@@ -36,127 +31,146 @@ impl StackSize {
     }
 }
 
-/// Locked and out of dumps and forks, required; never `memfd_secret` (see the module docs).
-const STACK_POLICY: Policy = Policy {
-    secret_memory: Need::Off,
-    lock: Need::Required,
-    dump_exclusion: Need::Preferred,
-    fork_exclusion: Need::Preferred,
-};
-
-thread_local! {
-    /// This thread's small stack, made on first use.
-    static SMALL: RefCell<Option<Mapping>> = const { RefCell::new(None) };
-    /// Whether this thread is running on a secure stack now (nested calls run in place).
-    static ON_SECURE_STACK: Cell<bool> = const { Cell::new(false) };
+/// Under Miri, which cannot switch stacks, closures run in place; the layers above are what
+/// Miri checks.
+#[cfg(miri)]
+pub(crate) fn run<R>(_size: StackSize, f: impl FnOnce() -> R) -> crate::error::Result<R> {
+    Ok(f())
 }
 
-/// Runs `f` on a secure stack of `size` and wipes the stack afterwards. A panic in `f` is
-/// caught on the secure stack and resumed after switching back.
-pub(crate) fn run<R>(size: StackSize, f: impl FnOnce() -> R) -> Result<R> {
-    if cfg!(miri) || ON_SECURE_STACK.with(Cell::get) {
-        // Already on a secure stack (its wipe covers this call too), or under Miri, which
-        // cannot switch stacks.
-        return Ok(f());
-    }
-    match size {
-        StackSize::Small => {
-            let cached = SMALL.with(|slot| slot.borrow_mut().take());
-            let stack = match cached {
-                Some(stack) => stack,
-                None => Mapping::map(size.bytes(), STACK_POLICY)?,
-            };
-            let result = switch_and_wipe(&stack, f);
-            SMALL.with(|slot| *slot.borrow_mut() = Some(stack));
-            result
-        }
-        StackSize::Large => {
-            let stack = Mapping::map(size.bytes(), STACK_POLICY)?;
-            switch_and_wipe(&stack, f)
-        }
-    }
-}
+#[cfg(not(miri))]
+mod switching {
+    use std::any::Any;
+    use std::cell::{Cell, RefCell};
+    use std::panic::{self, AssertUnwindSafe};
 
-fn switch_and_wipe<R>(stack: &Mapping, f: impl FnOnce() -> R) -> Result<R> {
-    let base = stack.inner();
-    let len = stack.inner_len();
-    let guarded = move || {
-        ON_SECURE_STACK.with(|on| on.set(true));
-        let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-        ON_SECURE_STACK.with(|on| on.set(false));
-        outcome
+    use super::super::mapping::Mapping;
+    use super::StackSize;
+    use crate::error::Result;
+    use crate::policy::{Need, Policy};
+    use crate::sys;
+
+    /// Locked and out of dumps and forks, required; never `memfd_secret` (see the module docs).
+    const STACK_POLICY: Policy = Policy {
+        secret_memory: Need::Off,
+        lock: Need::Required,
+        dump_exclusion: Need::Preferred,
+        fork_exclusion: Need::Preferred,
     };
-    // SAFETY: `base..base+len` is the mapping's inner pages: page-aligned (more than any
-    // target's stack alignment), writable, a page multiple, and not used by anything else
-    // while this thread runs on it (each thread has its own stacks). `guarded` never
-    // unwinds: catch_unwind turns a panic into a value.
-    let outcome: std::thread::Result<R> = unsafe { psm::on_stack(base.as_ptr(), len, guarded) };
-    // SAFETY: we are back on the thread's own stack; nothing references the secure stack.
-    unsafe { sys::wipe(base, len) };
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(payload) => resume(payload),
-    }
-}
 
-fn resume<R>(payload: Box<dyn Any + Send>) -> R {
-    panic::resume_unwind(payload)
-}
-
-#[cfg(all(test, not(miri)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runs_on_a_different_stack_and_returns_the_value() {
-        let local = std::hint::black_box(0u8);
-        let here = &local as *const u8 as usize;
-        let (there, value) = run(StackSize::Small, || {
-            let local = std::hint::black_box(0u8);
-            (&local as *const u8 as usize, 42)
-        })
-        .unwrap();
-        assert_eq!(value, 42);
-        assert!(there.abs_diff(here) > 64 * 1024, "the closure ran on the thread's own stack");
+    thread_local! {
+        /// This thread's small stack, made on first use.
+        static SMALL: RefCell<Option<Mapping>> = const { RefCell::new(None) };
+        /// Whether this thread is running on a secure stack now (nested calls run in place).
+        static ON_SECURE_STACK: Cell<bool> = const { Cell::new(false) };
     }
 
-    #[test]
-    fn nested_calls_stay_on_the_secure_stack() {
-        let outer = run(StackSize::Small, || {
+    /// Runs `f` on a secure stack of `size` and wipes the stack afterwards. A panic in `f` is
+    /// caught on the secure stack and resumed after switching back.
+    pub(crate) fn run<R>(size: StackSize, f: impl FnOnce() -> R) -> Result<R> {
+        if ON_SECURE_STACK.with(Cell::get) {
+            // Already on a secure stack: its wipe covers this call too.
+            return Ok(f());
+        }
+        match size {
+            StackSize::Small => {
+                let cached = SMALL.with(|slot| slot.borrow_mut().take());
+                let stack = match cached {
+                    Some(stack) => stack,
+                    None => Mapping::map(size.bytes(), STACK_POLICY)?,
+                };
+                let result = switch_and_wipe(&stack, f);
+                SMALL.with(|slot| *slot.borrow_mut() = Some(stack));
+                result
+            }
+            StackSize::Large => {
+                let stack = Mapping::map(size.bytes(), STACK_POLICY)?;
+                switch_and_wipe(&stack, f)
+            }
+        }
+    }
+
+    fn switch_and_wipe<R>(stack: &Mapping, f: impl FnOnce() -> R) -> Result<R> {
+        let base = stack.inner();
+        let len = stack.inner_len();
+        let guarded = move || {
+            ON_SECURE_STACK.with(|on| on.set(true));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+            ON_SECURE_STACK.with(|on| on.set(false));
+            outcome
+        };
+        // SAFETY: `base..base+len` is the mapping's inner pages: page-aligned (more than any
+        // target's stack alignment), writable, a page multiple, and not used by anything else
+        // while this thread runs on it (each thread has its own stacks). `guarded` never
+        // unwinds: catch_unwind turns a panic into a value.
+        let outcome: std::thread::Result<R> = unsafe { psm::on_stack(base.as_ptr(), len, guarded) };
+        // SAFETY: we are back on the thread's own stack; nothing references the secure stack.
+        unsafe { sys::wipe(base, len) };
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(payload) => resume(payload),
+        }
+    }
+
+    fn resume<R>(payload: Box<dyn Any + Send>) -> R {
+        panic::resume_unwind(payload)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn runs_on_a_different_stack_and_returns_the_value() {
             let local = std::hint::black_box(0u8);
-            let a = &local as *const u8 as usize;
-            let b = run(StackSize::Small, || {
+            let here = &local as *const u8 as usize;
+            let (there, value) = run(StackSize::Small, || {
                 let local = std::hint::black_box(0u8);
-                &local as *const u8 as usize
+                (&local as *const u8 as usize, 42)
             })
             .unwrap();
-            a.abs_diff(b)
-        })
-        .unwrap();
-        assert!(outer < 16 * 1024, "the inner call switched stacks again");
-    }
+            assert_eq!(value, 42);
+            assert!(there.abs_diff(here) > 64 * 1024, "the closure ran on the thread's own stack");
+        }
 
-    #[test]
-    fn a_panic_crosses_back_and_the_stack_is_reusable() {
-        let caught = std::panic::catch_unwind(|| run(StackSize::Small, || panic!("on the secure stack")));
-        let message = caught.expect_err("the panic was resumed").downcast::<&str>().unwrap();
-        assert_eq!(*message, "on the secure stack");
-        assert_eq!(run(StackSize::Small, || 7).unwrap(), 7);
-        assert_eq!(run(StackSize::Large, || 8).unwrap(), 8);
-    }
+        #[test]
+        fn nested_calls_stay_on_the_secure_stack() {
+            let outer = run(StackSize::Small, || {
+                let local = std::hint::black_box(0u8);
+                let a = &local as *const u8 as usize;
+                let b = run(StackSize::Small, || {
+                    let local = std::hint::black_box(0u8);
+                    &local as *const u8 as usize
+                })
+                .unwrap();
+                a.abs_diff(b)
+            })
+            .unwrap();
+            assert!(outer < 16 * 1024, "the inner call switched stacks again");
+        }
 
-    #[test]
-    fn the_stack_is_wiped_after_each_call() {
-        // The array is built on the secure stack; without the wipe its bytes would remain.
-        let copied = run(StackSize::Small, || std::hint::black_box([0xC7u8; 256])).unwrap();
-        assert_eq!(copied[0], 0xC7);
-        let (start, len) = SMALL.with(|s| {
-            let stack = s.borrow();
-            let stack = stack.as_ref().expect("the thread keeps its small stack");
-            (stack.inner().as_ptr().cast_const(), stack.inner_len())
-        });
-        let bytes = crate::alloc::testing::peek(start, len);
-        let dirty = bytes.iter().filter(|&&b| b != 0).count();
-        assert_eq!(dirty, 0, "{dirty} non-zero bytes left on the secure stack");
+        #[test]
+        fn a_panic_crosses_back_and_the_stack_is_reusable() {
+            let caught = std::panic::catch_unwind(|| run(StackSize::Small, || panic!("on the secure stack")));
+            let message = caught.expect_err("the panic was resumed").downcast::<&str>().unwrap();
+            assert_eq!(*message, "on the secure stack");
+            assert_eq!(run(StackSize::Small, || 7).unwrap(), 7);
+            assert_eq!(run(StackSize::Large, || 8).unwrap(), 8);
+        }
+
+        #[test]
+        fn the_stack_is_wiped_after_each_call() {
+            // The array is built on the secure stack; without the wipe its bytes would remain.
+            let copied = run(StackSize::Small, || std::hint::black_box([0xC7u8; 256])).unwrap();
+            assert_eq!(copied[0], 0xC7);
+            let (start, len) = SMALL.with(|s| {
+                let stack = s.borrow();
+                let stack = stack.as_ref().expect("the thread keeps its small stack");
+                (stack.inner().as_ptr().cast_const(), stack.inner_len())
+            });
+            let bytes = crate::alloc::testing::peek(start, len);
+            let dirty = bytes.iter().filter(|&&b| b != 0).count();
+            assert_eq!(dirty, 0, "{dirty} non-zero bytes left on the secure stack");
+        }
     }
 }

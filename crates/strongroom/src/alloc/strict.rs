@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::guarded::GuardedRegion;
 use crate::error::{Error, Result};
-use crate::exposed::{Exposed, ExposedMut, Release};
+use crate::exposed::{ExposedMut, Release};
 use crate::policy::{Policy, Protections};
 use crate::sys::{self, Access};
 
@@ -58,24 +58,29 @@ impl<T> StrictCell<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).region.protections()
     }
 
-    /// Read access until the guard drops.
-    pub(crate) fn expose(&self) -> Result<Exposed<'_, T>> {
-        let value = self.open()?;
-        Ok(Exposed::tracked(value, self))
+    /// Opens the pages for reading; the borrow ends with the returned release.
+    pub(crate) fn open(&self) -> Result<(&T, &dyn Release)> {
+        let value = self.open_shared()?;
+        Ok((value, self))
+    }
+
+    /// Opens the pages for writing; the borrow ends with the returned release.
+    pub(crate) fn open_mut(&mut self) -> Result<(&mut T, &dyn Release)> {
+        let value = self.open_exclusive()?;
+        // SAFETY: `value` points into the region, not into `self`, so the `&mut T` and the
+        // `&Self` kept for the release never alias; `&mut self` (held by the caller for the
+        // reference's whole life) rules out any other borrow of the value.
+        let value = unsafe { &mut *value.as_ptr() };
+        Ok((value, self))
     }
 
     /// Write access until the guard drops.
     pub(crate) fn expose_mut(&mut self) -> Result<ExposedMut<'_, T>> {
-        let value = self.open_mut()?;
-        // SAFETY: `value` points into the region, not into `self`, so the `&mut T` and the
-        // `&Self` kept for the release never alias; `&mut self` (held for the guard's whole
-        // life) rules out any other borrow of the value.
-        let value = unsafe { &mut *value.as_ptr() };
-        Ok(ExposedMut::tracked(value, self))
+        let (value, release) = self.open_mut()?;
+        Ok(ExposedMut::tracked(value, release))
     }
 
-    /// Opens the pages for reading; pair with [`Release::release`].
-    fn open(&self) -> Result<&T> {
+    fn open_shared(&self) -> Result<&T> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.region.lost_to_fork() {
             return Err(Error::LostToFork);
@@ -89,8 +94,7 @@ impl<T> StrictCell<T> {
         Ok(unsafe { self.value.as_ref() })
     }
 
-    /// Opens the pages for writing; pair with [`Release::release`].
-    fn open_mut(&mut self) -> Result<NonNull<T>> {
+    fn open_exclusive(&mut self) -> Result<NonNull<T>> {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         if state.region.lost_to_fork() {
             return Err(Error::LostToFork);

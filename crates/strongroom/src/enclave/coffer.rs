@@ -96,6 +96,12 @@ pub(crate) fn with_key<R>(f: impl FnOnce(&[u8; KEY_LEN], u64) -> Result<R>) -> R
         let mut key = [0u8; KEY_LEN];
         let epoch = {
             let mut coffer = lock();
+            // A purge wipes the halves in place (they then refuse access); a key from wiped
+            // halves would be predictable, so replace them and start a new epoch instead.
+            if coffer.halves.as_ref().is_some_and(|h| h.left.is_destroyed() || h.right.is_destroyed()) {
+                coffer.halves = None;
+                coffer.epoch += 1;
+            }
             let epoch = coffer.epoch;
             let halves = match &mut coffer.halves {
                 Some(halves) => halves,
@@ -109,12 +115,6 @@ pub(crate) fn with_key<R>(f: impl FnOnce(&[u8; KEY_LEN], u64) -> Result<R>) -> R
         };
         f(&key, epoch) // the key lives on the secure stack, wiped when this returns
     })?
-}
-
-/// The current epoch (changes when [`crate::purge`] destroys the key).
-#[allow(dead_code, reason = "used by purge's tests")]
-pub(crate) fn epoch() -> u64 {
-    lock().epoch
 }
 
 /// Changes both stored halves of the process key without changing the key.

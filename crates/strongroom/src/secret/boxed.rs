@@ -10,6 +10,7 @@ use zeroize::Zeroize;
 
 use crate::alloc::secure_alloc::{self, SecureAlloc};
 use crate::alloc::strict::StrictCell;
+use crate::alloc::tracked::{Handle, Wipe};
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::{Policy, Protections};
@@ -44,13 +45,34 @@ enum Storage<T> {
 /// assert_eq!(key.expose()?[0], 7);
 /// # Ok::<(), strongroom::Error>(())
 /// ```
-pub struct SecretBox<T: Zeroize> {
-    storage: Storage<T>,
+pub struct SecretBox<T: Zeroize + Send + Sync + 'static> {
+    handle: Handle<Storage<T>>,
     /// The fork generation it was made in; in a later one (a forked child) it is gone.
     generation: u32,
 }
 
-impl<T: Zeroize + bytemuck::Zeroable> SecretBox<T> {
+impl<T: Zeroize> Wipe for Storage<T> {
+    /// A purge zeroizes the value in place; it stays a valid `T`, dropped as usual later.
+    fn wipe(&mut self) {
+        match self {
+            Storage::Alloc(boxed) => boxed.zeroize(),
+            Storage::Strict(cell) => {
+                if let Ok(mut value) = cell.expose_mut() {
+                    value.zeroize();
+                }
+            }
+            Storage::Gone => {}
+        }
+    }
+}
+
+impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
+    fn from_storage(storage: Storage<T>) -> Self {
+        SecretBox { handle: Handle::new(storage), generation: sys::fork_generation() }
+    }
+}
+
+impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     /// Builds the value in place: starts from all-zero bytes inside protected memory and
     /// lets `init` fill it in, so the secret itself never passes through the stack.
     ///
@@ -79,7 +101,7 @@ impl<T: Zeroize + bytemuck::Zeroable> SecretBox<T> {
     pub fn new_in(alloc: SecureAlloc, init: impl FnOnce(&mut T)) -> Result<Self> {
         let mut boxed = secure_alloc::zeroed_box::<T>(alloc)?;
         init(&mut boxed);
-        Ok(SecretBox { storage: Storage::Alloc(boxed), generation: sys::fork_generation() })
+        Ok(Self::from_storage(Storage::Alloc(boxed)))
     }
 
     /// Strict mode: the value gets its own guarded region whose pages are inaccessible
@@ -95,11 +117,11 @@ impl<T: Zeroize + bytemuck::Zeroable> SecretBox<T> {
     pub fn strict(init: impl FnOnce(&mut T)) -> Result<Self> {
         let mut cell = StrictCell::zeroed(Policy::default())?;
         init(&mut *cell.expose_mut()?);
-        Ok(SecretBox { storage: Storage::Strict(cell), generation: sys::fork_generation() })
+        Ok(Self::from_storage(Storage::Strict(cell)))
     }
 }
 
-impl<T: Zeroize + Default> SecretBox<T> {
+impl<T: Zeroize + Default + Send + Sync + 'static> SecretBox<T> {
     /// Like [`new`](SecretBox::new) for types that are not valid as all zeros: starts from
     /// `T::default()` (built on the stack, then moved in: default values hold no secret) and
     /// lets `init` fill it in place.
@@ -129,11 +151,11 @@ impl<T: Zeroize + Default> SecretBox<T> {
         let mut boxed =
             Box::try_new_in(T::default(), SecureAlloc::new()).map_err(|_| secure_alloc::take_last_error())?;
         init(&mut boxed);
-        Ok(SecretBox { storage: Storage::Alloc(boxed), generation: sys::fork_generation() })
+        Ok(Self::from_storage(Storage::Alloc(boxed)))
     }
 }
 
-impl<T: Zeroize> SecretBox<T> {
+impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     fn check(&self) -> Result<()> {
         if self.generation != sys::fork_generation() { Err(Error::LostToFork) } else { Ok(()) }
     }
@@ -147,10 +169,18 @@ impl<T: Zeroize> SecretBox<T> {
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, T>> {
         self.check()?;
-        match &self.storage {
-            Storage::Alloc(boxed) => Ok(Exposed::new(boxed)),
-            Storage::Strict(cell) => cell.expose(),
+        let (storage, outer) = self.handle.borrow()?;
+        let opened = match storage {
+            Storage::Alloc(boxed) => return Ok(Exposed::tracked(boxed, outer)),
+            Storage::Strict(cell) => cell.open(),
             Storage::Gone => Err(Error::Destroyed),
+        };
+        match opened {
+            Ok((value, inner)) => Ok(Exposed::tracked_twice(value, inner, outer)),
+            Err(e) => {
+                outer.release();
+                Err(e)
+            }
         }
     }
 
@@ -164,10 +194,18 @@ impl<T: Zeroize> SecretBox<T> {
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, T>> {
         self.check()?;
-        match &mut self.storage {
-            Storage::Alloc(boxed) => Ok(ExposedMut::new(boxed)),
-            Storage::Strict(cell) => cell.expose_mut(),
+        let (storage, outer) = self.handle.borrow_mut()?;
+        let opened = match storage {
+            Storage::Alloc(boxed) => return Ok(ExposedMut::tracked(boxed, outer)),
+            Storage::Strict(cell) => cell.open_mut(),
             Storage::Gone => Err(Error::Destroyed),
+        };
+        match opened {
+            Ok((value, inner)) => Ok(ExposedMut::tracked_twice(value, inner, outer)),
+            Err(e) => {
+                outer.release();
+                Err(e)
+            }
         }
     }
 
@@ -201,29 +239,31 @@ impl<T: Zeroize> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn protections(&self) -> Protections {
-        match &self.storage {
+        let got = self.handle.with(|storage| match storage {
             Storage::Alloc(boxed) => {
                 let ptr = NonNull::from(&**boxed).cast::<u8>();
-                secure_alloc::protections_of(ptr, Layout::new::<T>()).unwrap_or(crate::policy::NONE)
+                secure_alloc::protections_of(ptr, Layout::new::<T>())
             }
-            Storage::Strict(cell) => cell.protections(),
-            Storage::Gone => crate::policy::NONE,
-        }
+            Storage::Strict(cell) => Some(cell.protections()),
+            Storage::Gone => None,
+        });
+        got.ok().flatten().unwrap_or(crate::policy::NONE)
     }
 }
 
-impl<T: Zeroize> SecretBox<T> {
+impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     /// For probes: reads a strict box's first byte without borrowing it (which must fault).
     #[cfg(all(unix, not(miri)))]
     pub(crate) fn probe_read_at_rest(&self) -> Option<u8> {
-        match &self.storage {
+        let read = self.handle.with(|storage| match storage {
             Storage::Strict(cell) => Some(cell.probe_read_at_rest()),
             _ => None,
-        }
+        });
+        read.ok().flatten()
     }
 }
 
-impl<T: Zeroize> Zeroize for SecretBox<T> {
+impl<T: Zeroize + Send + Sync + 'static> Zeroize for SecretBox<T> {
     fn zeroize(&mut self) {
         if let Ok(mut value) = self.expose_mut() {
             value.zeroize();
@@ -231,28 +271,27 @@ impl<T: Zeroize> Zeroize for SecretBox<T> {
     }
 }
 
-impl<T: Zeroize> Drop for SecretBox<T> {
+impl<T: Zeroize + Send + Sync + 'static> Drop for SecretBox<T> {
     fn drop(&mut self) {
-        let forked = self.check().is_err();
-        if !forked {
-            self.zeroize();
+        if self.check().is_ok() {
+            self.zeroize(); // then the handle drops T, and SecureAlloc wipes and frees the block
+            return;
         }
-        match std::mem::replace(&mut self.storage, Storage::Gone) {
-            // A forked child: the bytes are zeros or unmapped, so there is no valid T to drop
-            // and no slot to return. Leak it; the child's exit releases everything.
-            Storage::Alloc(boxed) if forked => {
+        // A forked child: the bytes are zeros or unmapped, so there is no valid T to drop and
+        // no slot to return. Leak it; the child's exit releases everything.
+        let _ = self.handle.with_mut(|storage| {
+            if let Storage::Alloc(boxed) = std::mem::replace(storage, Storage::Gone) {
                 let _ = Box::into_raw(boxed);
             }
-            other => drop(other), // drops T, then SecureAlloc wipes and frees the block
-        }
+        });
     }
 }
 
 /// Dropping zeroizes the value and wipes its memory.
-impl<T: Zeroize> zeroize::ZeroizeOnDrop for SecretBox<T> {}
+impl<T: Zeroize + Send + Sync + 'static> zeroize::ZeroizeOnDrop for SecretBox<T> {}
 
 /// Compares the values' bytes in constant time (`T` has no padding, so every byte counts).
-impl<T: Zeroize + bytemuck::NoUninit> ConstantTimeEq for SecretBox<T> {
+impl<T: Zeroize + bytemuck::NoUninit + Send + Sync + 'static> ConstantTimeEq for SecretBox<T> {
     fn ct_eq(&self, other: &Self) -> Choice {
         match (self.expose(), other.expose()) {
             (Ok(a), Ok(b)) => bytemuck::bytes_of(&*a).ct_eq(bytemuck::bytes_of(&*b)),
@@ -261,7 +300,7 @@ impl<T: Zeroize + bytemuck::NoUninit> ConstantTimeEq for SecretBox<T> {
     }
 }
 
-impl<T: Zeroize> fmt::Debug for SecretBox<T> {
+impl<T: Zeroize + Send + Sync + 'static> fmt::Debug for SecretBox<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretBox<{}>(<redacted>)", std::any::type_name::<T>())
     }

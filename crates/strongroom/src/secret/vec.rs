@@ -9,6 +9,7 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::alloc::secure_alloc::{self, SecureAlloc};
+use crate::alloc::tracked::{Handle, Wipe};
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::Protections;
@@ -35,16 +36,45 @@ use crate::sys;
 /// assert_eq!(&*seed.expose()?, b"abandon");
 /// # Ok::<(), strongroom::Error>(())
 /// ```
-pub struct SecretVec<T: Zeroize> {
-    vec: Vec<T, SecureAlloc>,
+pub struct SecretVec<T: Zeroize + Send + Sync + 'static> {
+    handle: Handle<Elements<T>>,
     generation: u32,
 }
 
-fn reserve_error() -> Error {
-    secure_alloc::take_last_error()
+/// What a SecretVec tracks: its elements, in a [`SecureAlloc`] block.
+struct Elements<T>(Vec<T, SecureAlloc>);
+
+impl<T: Zeroize> Elements<T> {
+    /// Zeroizes the first `n` slots of spare capacity, which just held elements.
+    fn wipe_spare(&mut self, n: usize) {
+        let spare = self.0.spare_capacity_mut();
+        let n = n.min(spare.len());
+        spare[..n].zeroize();
+    }
+
+    fn truncate(&mut self, len: usize) {
+        if len >= self.0.len() {
+            return;
+        }
+        let removed = self.0.len() - len;
+        self.0[len..].iter_mut().for_each(Zeroize::zeroize);
+        self.0.truncate(len);
+        self.wipe_spare(removed);
+    }
+
+    fn reserve(&mut self, additional: usize) -> Result<()> {
+        self.0.try_reserve(additional).map_err(|_| secure_alloc::take_last_error())
+    }
 }
 
-impl<T: Zeroize> SecretVec<T> {
+impl<T: Zeroize> Wipe for Elements<T> {
+    /// A purge zeroizes every element in place; the length stays, the values stay valid.
+    fn wipe(&mut self) {
+        self.0.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     /// An empty vector; nothing is allocated until the first element.
     ///
     /// ```
@@ -63,7 +93,7 @@ impl<T: Zeroize> SecretVec<T> {
     /// # drop(v);
     /// ```
     pub fn new_in(alloc: SecureAlloc) -> Self {
-        SecretVec { vec: Vec::new_in(alloc), generation: sys::fork_generation() }
+        SecretVec { handle: Handle::new(Elements(Vec::new_in(alloc))), generation: sys::fork_generation() }
     }
 
     /// An empty vector with room for `capacity` elements.
@@ -83,6 +113,20 @@ impl<T: Zeroize> SecretVec<T> {
         if self.generation != sys::fork_generation() { Err(Error::LostToFork) } else { Ok(()) }
     }
 
+    /// Runs a mutation inside one tracked borrow.
+    fn mutate<R>(&mut self, f: impl FnOnce(&mut Elements<T>) -> Result<R>) -> Result<R> {
+        self.check()?;
+        self.handle.with_mut(f)?
+    }
+
+    /// Reads a fact; `default` once purged or in a forked child.
+    fn query<R>(&self, default: R, f: impl FnOnce(&Elements<T>) -> R) -> R {
+        if self.check().is_err() {
+            return default;
+        }
+        self.handle.with(f).unwrap_or(default)
+    }
+
     /// Makes room for `additional` more elements (growth moves to a new protected block and
     /// wipes the old one).
     ///
@@ -93,8 +137,7 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn reserve(&mut self, additional: usize) -> Result<()> {
-        self.check()?;
-        self.vec.try_reserve(additional).map_err(|_| reserve_error())
+        self.mutate(|e| e.reserve(additional))
     }
 
     /// Appends one element.
@@ -106,9 +149,11 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn push(&mut self, value: T) -> Result<()> {
-        self.reserve(1)?;
-        self.vec.push(value);
-        Ok(())
+        self.mutate(|e| {
+            e.reserve(1)?;
+            e.0.push(value);
+            Ok(())
+        })
     }
 
     /// Appends copies of `values`.
@@ -123,9 +168,11 @@ impl<T: Zeroize> SecretVec<T> {
     where
         T: Clone,
     {
-        self.reserve(values.len())?;
-        self.vec.extend_from_slice(values);
-        Ok(())
+        self.mutate(|e| {
+            e.reserve(values.len())?;
+            e.0.extend_from_slice(values);
+            Ok(())
+        })
     }
 
     /// Inserts `value` at `index`, shifting the rest right.
@@ -139,12 +186,14 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn insert(&mut self, index: usize, value: T) -> Result<()> {
-        if index > self.vec.len() {
-            return Err(Error::OutOfRange);
-        }
-        self.reserve(1)?;
-        self.vec.insert(index, value);
-        Ok(())
+        self.mutate(|e| {
+            if index > e.0.len() {
+                return Err(Error::OutOfRange);
+            }
+            e.reserve(1)?;
+            e.0.insert(index, value);
+            Ok(())
+        })
     }
 
     /// Removes the element at `index` and returns it; the freed capacity is wiped.
@@ -156,13 +205,14 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn remove(&mut self, index: usize) -> Result<T> {
-        self.check()?;
-        if index >= self.vec.len() {
-            return Err(Error::OutOfRange);
-        }
-        let value = self.vec.remove(index);
-        self.wipe_spare(1);
-        Ok(value)
+        self.mutate(|e| {
+            if index >= e.0.len() {
+                return Err(Error::OutOfRange);
+            }
+            let value = e.0.remove(index);
+            e.wipe_spare(1);
+            Ok(value)
+        })
     }
 
     /// Removes the last element and returns it; the freed capacity is wiped.
@@ -175,10 +225,13 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn pop(&mut self) -> Option<T> {
-        self.check().ok()?;
-        let value = self.vec.pop()?;
-        self.wipe_spare(1);
-        Some(value)
+        self.mutate(|e| {
+            let value = e.0.pop();
+            e.wipe_spare(1);
+            Ok(value)
+        })
+        .ok()
+        .flatten()
     }
 
     /// Shortens to `len` elements, zeroizing the rest.
@@ -191,13 +244,10 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn truncate(&mut self, len: usize) {
-        if self.check().is_err() || len >= self.vec.len() {
-            return;
-        }
-        let removed = self.vec.len() - len;
-        self.vec[len..].iter_mut().for_each(Zeroize::zeroize);
-        self.vec.truncate(len);
-        self.wipe_spare(removed);
+        let _ = self.mutate(|e| {
+            e.truncate(len);
+            Ok(())
+        });
     }
 
     /// Removes every element, zeroizing them.
@@ -213,20 +263,13 @@ impl<T: Zeroize> SecretVec<T> {
         self.truncate(0);
     }
 
-    /// Zeroizes the first `n` slots of spare capacity, which just held elements.
-    fn wipe_spare(&mut self, n: usize) {
-        let spare = self.vec.spare_capacity_mut();
-        let n = n.min(spare.len());
-        spare[..n].zeroize();
-    }
-
-    /// Number of elements.
+    /// Number of elements (0 once purged).
     ///
     /// ```
     /// assert_eq!(strongroom::SecretVec::<u8>::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.vec.len()
+        self.query(0, |e| e.0.len())
     }
 
     /// Whether there are no elements.
@@ -235,7 +278,7 @@ impl<T: Zeroize> SecretVec<T> {
     /// assert!(strongroom::SecretVec::<u8>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.vec.is_empty()
+        self.len() == 0
     }
 
     /// Elements it can hold without moving.
@@ -244,7 +287,7 @@ impl<T: Zeroize> SecretVec<T> {
     /// assert_eq!(strongroom::SecretVec::<u8>::new().capacity(), 0);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.vec.capacity()
+        self.query(0, |e| e.0.capacity())
     }
 
     /// Read access to the elements.
@@ -257,7 +300,8 @@ impl<T: Zeroize> SecretVec<T> {
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, [T]>> {
         self.check()?;
-        Ok(Exposed::new(&self.vec[..]))
+        let (elements, release) = self.handle.borrow()?;
+        Ok(Exposed::tracked(&elements.0[..], release))
     }
 
     /// Write access to the elements (not to the length: use the methods above, which wipe).
@@ -270,7 +314,8 @@ impl<T: Zeroize> SecretVec<T> {
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [T]>> {
         self.check()?;
-        Ok(ExposedMut::new(&mut self.vec[..]))
+        let (elements, release) = self.handle.borrow_mut()?;
+        Ok(ExposedMut::tracked(&mut elements.0[..], release))
     }
 
     /// Runs `f` on the elements.
@@ -307,44 +352,46 @@ impl<T: Zeroize> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn protections(&self) -> Option<Protections> {
-        let layout = Layout::array::<T>(self.vec.capacity()).ok()?;
-        secure_alloc::protections_of(NonNull::new(self.vec.as_ptr().cast_mut().cast())?, layout)
+        self.query(None, |e| {
+            let layout = Layout::array::<T>(e.0.capacity()).ok()?;
+            secure_alloc::protections_of(NonNull::new(e.0.as_ptr().cast_mut().cast())?, layout)
+        })
     }
 }
 
-impl<T: Zeroize> Default for SecretVec<T> {
+impl<T: Zeroize + Send + Sync + 'static> Default for SecretVec<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Zeroize> Zeroize for SecretVec<T> {
+impl<T: Zeroize + Send + Sync + 'static> Zeroize for SecretVec<T> {
     /// Zeroizes the elements in place (the length is kept).
     fn zeroize(&mut self) {
-        if self.check().is_ok() {
-            self.vec.iter_mut().for_each(Zeroize::zeroize);
-        }
+        let _ = self.mutate(|e| {
+            e.wipe();
+            Ok(())
+        });
     }
 }
 
-impl<T: Zeroize> Drop for SecretVec<T> {
+impl<T: Zeroize + Send + Sync + 'static> Drop for SecretVec<T> {
     fn drop(&mut self) {
-        if self.check().is_err() {
-            // A forked child: the elements are zeros or unmapped; dropping them could read
-            // invalid values. Leak the block; the child's exit releases it.
-            let vec = std::mem::replace(&mut self.vec, Vec::new_in(SecureAlloc::new()));
-            std::mem::forget(vec);
+        if self.check().is_ok() {
+            self.zeroize(); // then the Vec drops its elements, and SecureAlloc wipes the block
             return;
         }
-        self.zeroize();
-        // The Vec then drops its elements and SecureAlloc wipes and frees the block.
+        // A forked child: the elements are zeros or unmapped; dropping them could read
+        // invalid values. Leak the block; the child's exit releases it.
+        let _ =
+            self.handle.with_mut(|e| std::mem::forget(std::mem::replace(&mut e.0, Vec::new_in(SecureAlloc::new()))));
     }
 }
 
 /// Dropping zeroizes every element and wipes the memory.
-impl<T: Zeroize> zeroize::ZeroizeOnDrop for SecretVec<T> {}
+impl<T: Zeroize + Send + Sync + 'static> zeroize::ZeroizeOnDrop for SecretVec<T> {}
 
-impl<T: Zeroize + ConstantTimeEq> ConstantTimeEq for SecretVec<T> {
+impl<T: Zeroize + ConstantTimeEq + Send + Sync + 'static> ConstantTimeEq for SecretVec<T> {
     /// Equal lengths and contents; the time depends only on the lengths.
     fn ct_eq(&self, other: &Self) -> Choice {
         match (self.expose(), other.expose()) {
@@ -354,7 +401,7 @@ impl<T: Zeroize + ConstantTimeEq> ConstantTimeEq for SecretVec<T> {
     }
 }
 
-impl<T: Zeroize> fmt::Debug for SecretVec<T> {
+impl<T: Zeroize + Send + Sync + 'static> fmt::Debug for SecretVec<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretVec<{}>(<redacted>)", std::any::type_name::<T>())
     }
@@ -376,7 +423,7 @@ mod tests {
         let mut v = filled(100);
         // The Vec's own raw pointer (not one derived from a guard's reference), which stays
         // valid across the mutations below as long as nothing reallocates.
-        let base = v.vec.as_ptr();
+        let base = v.handle.with(|e| e.0.as_ptr()).unwrap();
         v.truncate(40);
         assert!(peek(base.wrapping_add(40), 60).iter().all(|&b| b == 0), "truncate left bytes behind");
         v.pop();
