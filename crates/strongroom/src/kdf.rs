@@ -9,8 +9,11 @@
 //! and forked children, locked into RAM where `RLIMIT_MEMLOCK` allows (the default 8 MiB does
 //! not: [`DerivedKey::work_memory`] says what it got), and wiped when the derivation ends;
 //! the computation runs on a secure stack, so no intermediate value stays on the thread's
-//! stack. Parameters are checked against [`KdfLimits`] before any work, so a hostile file
+//! stack. The wiped work memory is kept mapped for the next derivation
+//! ([`release_work_memory`] unmaps it). Parameters are checked against [`KdfLimits`] before any work, so a hostile file
 //! header cannot make it allocate terabytes or spin for days.
+
+use std::sync::{Mutex, PoisonError};
 
 use crate::alloc::stack::{self, StackSize};
 use crate::buffer::LockedBuffer;
@@ -147,12 +150,43 @@ pub fn derive_key_with_limits(
         return Err(Error::InvalidParameters("the salt must be 8 to 64 bytes"));
     }
     let mut key = LockedBuffer::new(KEY_LEN)?;
-    let mut work = LockedBuffer::with_policy(params.memory_kib as usize * 1024, WORK_MEMORY_POLICY)?;
+    let mut work = take_work_memory(params.memory_kib as usize * 1024)?;
     let work_memory = work.protections();
-    stack::run(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key))??;
-    drop(work); // wiped on drop
+    let derived = stack::run(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key));
+    // Wiped before anything else happens, whether the derivation succeeded or not.
+    work.wipe()?;
+    keep_work_memory(work);
+    derived??;
     key.freeze()?;
     Ok(DerivedKey { key, work_memory })
+}
+
+/// The last derivation's work memory, wiped, kept for the next one: mapping, faulting in
+/// and unmapping 64 MiB each time costs a quarter of the derivation (measured).
+static WORK_MEMORY: Mutex<Option<LockedBuffer>> = Mutex::new(None);
+
+fn take_work_memory(len: usize) -> Result<LockedBuffer> {
+    let cached = WORK_MEMORY.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match cached {
+        Some(work) if work.len() == len => Ok(work),
+        _ => LockedBuffer::with_policy(len, WORK_MEMORY_POLICY),
+    }
+}
+
+fn keep_work_memory(work: LockedBuffer) {
+    let previous = WORK_MEMORY.lock().unwrap_or_else(PoisonError::into_inner).replace(work);
+    drop(previous); // outside the lock
+}
+
+/// Unmaps the work memory the KDF keeps between derivations (wiped, but mapped: 64 MiB
+/// with the default parameters). The next derivation maps it afresh.
+///
+/// ```
+/// strongroom::kdf::release_work_memory();
+/// ```
+pub fn release_work_memory() {
+    let kept = WORK_MEMORY.lock().unwrap_or_else(PoisonError::into_inner).take();
+    drop(kept);
 }
 
 /// Argon2's work memory: never `memfd_secret` (its first touch of 64 MiB would triple the

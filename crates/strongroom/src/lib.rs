@@ -46,6 +46,7 @@ mod alloc;
 #[allow(unsafe_code)]
 mod sys;
 
+pub mod aead;
 mod buffer;
 mod crypto;
 #[cfg(all(target_os = "linux", not(miri)))]
