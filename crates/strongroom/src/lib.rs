@@ -35,6 +35,18 @@
 //! # Ok::<(), strongroom::Error>(())
 //! ```
 //!
+//! What lives where:
+//!
+//! - [`LockedBuffer`]: a fixed-size secret in its own guarded region; freeze/melt, destroy.
+//! - [`SecretBox`], [`SecretVec`], [`SecretString`]: typed secrets, pooled when small
+//!   (nanoseconds each, a million at a time), guarded when large, strict (no-access at rest)
+//!   on request; [`SecureAlloc`] puts any collection in protected memory.
+//! - [`Enclave`]: a secret encrypted under the process key ([`coffer`]), plaintext only
+//!   while open; [`stream`]: chunked authenticated encryption of any size; [`aead`]:
+//!   XChaCha20-Poly1305 with protected keys; [`kdf`]: passphrase to key.
+//! - [`purge`] wipes every live secret at once; [`catch_interrupt`] does it on SIGINT or
+//!   SIGTERM; [`stack::run`] runs your key-handling code on a wiped, locked stack.
+//!
 //! Run `strongroom doctor` to see which protections this machine offers and to prove them
 //! live (guard pages that kill, pages that smaps reports locked, memory root cannot read).
 #![deny(unsafe_code)]
@@ -60,6 +72,7 @@ mod policy;
 pub mod probe;
 mod purge;
 mod secret;
+pub mod stack;
 
 pub use alloc::secure_alloc::{Placement, SecureAlloc};
 pub use allocator_api2;
