@@ -86,11 +86,5 @@ fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
         wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
     }
     let out = common::run_child("exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing", ROLE, &wrapper);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(DONE),
-        "child failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_finished(&out, DONE);
 }

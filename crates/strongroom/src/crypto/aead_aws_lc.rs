@@ -40,6 +40,53 @@ fn with_context<R>(key: &[u8; KEY_LEN], f: impl FnOnce(*const ffi::EVP_AEAD_CTX)
     Ok(result)
 }
 
+/// `EVP_AEAD_CTX_seal` and `EVP_AEAD_CTX_open` share this C signature.
+type Operation = unsafe extern "C" fn(
+    *const ffi::EVP_AEAD_CTX,
+    *mut u8,
+    *mut usize,
+    usize,
+    *const u8,
+    usize,
+    *const u8,
+    usize,
+    *const u8,
+    usize,
+) -> std::ffi::c_int;
+
+/// Runs `operation` from `input` into all of `out`; any failure, or a length other than
+/// `out.len()`, is `Error::Crypto`.
+fn run(
+    operation: Operation,
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    input: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    let mut written = 0usize;
+    let ok = with_context(key, |ctx| {
+        // SAFETY: every pointer is valid for the length passed with it; `out` has room for
+        // `out.len()` bytes (the callers in `aead` check it is the input plus or minus the
+        // tag) and, being a `&mut`, does not overlap the inputs.
+        unsafe {
+            operation(
+                ctx,
+                out.as_mut_ptr(),
+                &mut written,
+                out.len(),
+                nonce.as_ptr(),
+                NONCE_LEN,
+                input.as_ptr(),
+                input.len(),
+                aad.as_ptr(),
+                aad.len(),
+            )
+        }
+    })?;
+    if ok == 1 && written == out.len() { Ok(()) } else { Err(Error::Crypto) }
+}
+
 pub(super) fn seal(
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
@@ -47,27 +94,7 @@ pub(super) fn seal(
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
-    let mut written = 0usize;
-    let ok = with_context(key, |ctx| {
-        // SAFETY: every pointer is valid for the length passed with it; `out` has room for
-        // `out.len()` bytes (checked by the caller to be plaintext + tag) and, being a
-        // `&mut`, does not overlap the inputs.
-        unsafe {
-            ffi::EVP_AEAD_CTX_seal(
-                ctx,
-                out.as_mut_ptr(),
-                &mut written,
-                out.len(),
-                nonce.as_ptr(),
-                NONCE_LEN,
-                plaintext.as_ptr(),
-                plaintext.len(),
-                aad.as_ptr(),
-                aad.len(),
-            )
-        }
-    })?;
-    if ok == 1 && written == out.len() { Ok(()) } else { Err(Error::Crypto) }
+    run(ffi::EVP_AEAD_CTX_seal, key, nonce, aad, plaintext, out)
 }
 
 pub(super) fn open(
@@ -77,24 +104,5 @@ pub(super) fn open(
     sealed: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
-    let mut written = 0usize;
-    let ok = with_context(key, |ctx| {
-        // SAFETY: as in `seal`; `out` has room for `out.len()` bytes (the caller checked it is
-        // the ciphertext's length) and does not overlap the inputs.
-        unsafe {
-            ffi::EVP_AEAD_CTX_open(
-                ctx,
-                out.as_mut_ptr(),
-                &mut written,
-                out.len(),
-                nonce.as_ptr(),
-                NONCE_LEN,
-                sealed.as_ptr(),
-                sealed.len(),
-                aad.as_ptr(),
-                aad.len(),
-            )
-        }
-    })?;
-    if ok == 1 && written == out.len() { Ok(()) } else { Err(Error::Crypto) }
+    run(ffi::EVP_AEAD_CTX_open, key, nonce, aad, sealed, out)
 }

@@ -34,3 +34,14 @@ pub(crate) fn run_child(test: &str, role: &str, wrapper: &[&str]) -> Output {
 pub(crate) fn have(program: &str) -> bool {
     Command::new(program).arg("--version").output().is_ok()
 }
+
+/// Asserts that a child ran to the end: it exited successfully and printed `done`.
+pub(crate) fn assert_finished(out: &Output, done: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(done),
+        "child failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
