@@ -4,6 +4,9 @@
 //! secure stack: locked into RAM, out of core dumps and forked children, with a guard page
 //! below it, and wiped after the call, so no key, subkey or cipher state is left on the
 //! thread's ordinary stack. [`run`] offers the same to your code.
+//!
+//! Available on Unix (Linux, the BSDs, macOS). On Windows strongroom cannot switch stacks
+//! yet, so these calls run on the thread's own stack: [`is_available`] says which.
 
 use crate::alloc::stack::{self, StackSize};
 use crate::error::Result;
@@ -31,4 +34,14 @@ use crate::error::Result;
 /// ```
 pub fn run<R>(f: impl FnOnce() -> R) -> Result<R> {
     stack::run(StackSize::Large, f)
+}
+
+/// Whether this build really switches to a secure stack (Unix), or runs closures on the
+/// thread's own stack (Windows).
+///
+/// ```
+/// assert_eq!(strongroom::stack::is_available(), cfg!(unix));
+/// ```
+pub const fn is_available() -> bool {
+    stack::AVAILABLE
 }

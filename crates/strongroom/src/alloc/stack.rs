@@ -8,8 +8,12 @@
 //! pointers into a stack (futexes, `read` into a local buffer), which it cannot do with
 //! secret memory.
 
-#[cfg(not(miri))]
+#[cfg(all(unix, not(miri)))]
 pub(crate) use switching::run;
+
+/// Whether closures really run on a secure stack here: on Unix, yes; elsewhere (Windows, where
+/// `psm` cannot switch stacks, and under Miri) they run on the thread's own stack.
+pub(crate) const AVAILABLE: bool = cfg!(all(unix, not(miri)));
 
 /// How much stack a closure gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +26,7 @@ pub(crate) enum StackSize {
 }
 
 impl StackSize {
-    #[cfg_attr(miri, allow(dead_code, reason = "Miri runs closures in place"))]
+    #[cfg_attr(any(not(unix), miri), allow(dead_code, reason = "closures run in place there"))]
     fn bytes(self) -> usize {
         match self {
             StackSize::Small => 32 * 1024,
@@ -31,14 +35,14 @@ impl StackSize {
     }
 }
 
-/// Under Miri, which cannot switch stacks, closures run in place; the layers above are what
-/// Miri checks.
-#[cfg(miri)]
+/// Where stacks cannot be switched (Windows; Miri, which checks the layers above), closures
+/// run in place: [`AVAILABLE`] says so, and the public docs too.
+#[cfg(any(not(unix), miri))]
 pub(crate) fn run<R>(_size: StackSize, f: impl FnOnce() -> R) -> crate::error::Result<R> {
     Ok(f())
 }
 
-#[cfg(not(miri))]
+#[cfg(all(unix, not(miri)))]
 mod switching {
     use std::any::Any;
     use std::cell::{Cell, RefCell};
