@@ -39,6 +39,8 @@ pub enum Scenario {
     PooledOverflow,
     /// Write into a freed pooled slot, then allocate: the process must abort.
     PooledWriteAfterFree,
+    /// Free a pooled slot twice: the process must abort.
+    PooledDoubleFree,
 }
 
 /// How a child running a [`Scenario`] must die.
@@ -53,9 +55,12 @@ pub enum Expected {
 /// The text a canary-breach abort prints.
 pub const CANARY_MESSAGE: &str = "strongroom: canary breach";
 
+/// The text a double-free abort prints.
+pub const DOUBLE_FREE_MESSAGE: &str = "strongroom: a pooled slot was freed twice";
+
 impl Scenario {
     /// Every scenario, in the order `doctor` runs them.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::OverflowPastEnd,
         Scenario::UnderflowBeforeStart,
         Scenario::CanaryCorruption,
@@ -63,6 +68,7 @@ impl Scenario {
         Scenario::StrictReadAtRest,
         Scenario::PooledOverflow,
         Scenario::PooledWriteAfterFree,
+        Scenario::PooledDoubleFree,
     ];
 
     /// A stable name, used on command lines.
@@ -80,6 +86,7 @@ impl Scenario {
             Scenario::StrictReadAtRest => "strict-read-at-rest",
             Scenario::PooledOverflow => "pooled-overflow",
             Scenario::PooledWriteAfterFree => "pooled-write-after-free",
+            Scenario::PooledDoubleFree => "pooled-double-free",
         }
     }
 
@@ -103,6 +110,7 @@ impl Scenario {
             Scenario::CanaryCorruption | Scenario::PooledOverflow | Scenario::PooledWriteAfterFree => {
                 Expected::Abort(CANARY_MESSAGE)
             }
+            Scenario::PooledDoubleFree => Expected::Abort(DOUBLE_FREE_MESSAGE),
             Scenario::OverflowPastEnd
             | Scenario::UnderflowBeforeStart
             | Scenario::WriteToFrozen
@@ -124,6 +132,7 @@ impl Scenario {
             Scenario::StrictReadAtRest => "a read of a strict secret at rest faults",
             Scenario::PooledOverflow => "a 1-byte overflow of a pooled secret aborts on free",
             Scenario::PooledWriteAfterFree => "a write to a freed pooled slot aborts on reuse",
+            Scenario::PooledDoubleFree => "a pooled slot freed twice aborts",
         }
     }
 }
@@ -196,6 +205,7 @@ pub fn provoke(scenario: Scenario) -> Result<()> {
         }
         Scenario::PooledOverflow => crate::alloc::pool::probe_overflow(),
         Scenario::PooledWriteAfterFree => crate::alloc::pool::probe_write_after_free(),
+        Scenario::PooledDoubleFree => crate::alloc::pool::probe_double_free(),
     }
     Ok(())
 }

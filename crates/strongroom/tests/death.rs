@@ -73,3 +73,8 @@ fn a_one_byte_overflow_of_a_pooled_secret_aborts() {
 fn a_write_to_a_freed_pooled_slot_aborts() {
     must_die(Scenario::PooledWriteAfterFree, "a_write_to_a_freed_pooled_slot_aborts");
 }
+
+#[test]
+fn a_pooled_slot_freed_twice_aborts() {
+    must_die(Scenario::PooledDoubleFree, "a_pooled_slot_freed_twice_aborts");
+}

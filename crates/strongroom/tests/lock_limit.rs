@@ -8,7 +8,7 @@ mod common;
 
 use std::fs;
 
-use strongroom::{Error, LockedBuffer, Need, Policy};
+use strongroom::{Error, LockedBuffer, Need, Policy, SecretBox};
 
 const LIMIT: u64 = 128 * 1024;
 const ROLE: &str = "lock-limit";
@@ -62,6 +62,25 @@ fn exhaust(policy: Policy) {
     assert!(!got.locked && !got.secret_memory, "{got:?}");
 }
 
+/// Pooled secrets share arenas, but the arenas are locked too: running out is `LockLimit`.
+fn exhaust_pool() {
+    let mut held = Vec::new();
+    let error = loop {
+        match SecretBox::new(|k: &mut [u8; 1024]| k.fill(1)) {
+            Ok(secret) => {
+                assert!(secret.protections().locked, "a pooled secret came back unlocked");
+                held.push(secret);
+                assert!(held.len() <= 1000, "{LIMIT} bytes of RLIMIT_MEMLOCK never ran out");
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(error, Error::LockLimit { limit: Some(LIMIT), .. }), "expected LockLimit, got {error}");
+    assert!(held.len() >= 16, "only {} pooled secrets fit", held.len());
+    drop(held);
+    SecretBox::new(|k: &mut [u8; 1024]| k.fill(1)).expect("allocation after freeing");
+}
+
 #[test]
 fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
     if common::is_child(ROLE) {
@@ -69,6 +88,7 @@ fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
         strongroom::tuning::set_region_cache_limit(0);
         exhaust(Policy::default());
         exhaust(Policy { secret_memory: Need::Off, ..Policy::default() });
+        exhaust_pool();
         println!("{DONE}");
         return;
     }

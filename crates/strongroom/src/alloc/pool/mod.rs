@@ -148,6 +148,22 @@ pub(crate) fn probe_overflow() {
     }
 }
 
+/// Frees a pooled block twice, then hands the thread's cache back to the arenas: the arena
+/// must notice the slot coming back twice and abort.
+#[cfg(all(unix, not(miri)))]
+pub(crate) fn probe_double_free() {
+    if let Ok(ptr) = allocate(32) {
+        // SAFETY: allocated just above with this size.
+        unsafe { deallocate(ptr, 32) };
+        // SAFETY: this breaks `deallocate`'s contract on purpose, in a process meant to die.
+        // The harm is bounded: the slot is still mapped and owned by the pool (this thread's
+        // cache holds it), so the second call reads and writes only pool memory, and the
+        // arena's free bitmap aborts the process at the flush below.
+        unsafe { deallocate(ptr, 32) };
+        thread_cache::flush();
+    }
+}
+
 /// Writes into a freed pooled block, then allocates again: the allocation must abort.
 #[cfg(all(unix, not(miri)))]
 pub(crate) fn probe_write_after_free() {

@@ -70,20 +70,34 @@ impl ThreadCache {
     }
 }
 
-impl Drop for ThreadCache {
-    /// A thread's exit returns its cached slots, so arenas can empty and be unmapped.
-    fn drop(&mut self) {
+impl ThreadCache {
+    /// Returns every cached slot to its arena.
+    fn flush(&mut self) {
         if self.generation != sys::fork_generation() {
             return;
         }
         let shared = shared();
-        for (class, bin) in self.bins.iter().enumerate() {
+        for (class, bin) in self.bins.iter_mut().enumerate() {
             if bin.len > 0 {
                 let mut state = shared.class(class);
                 bin.slots[..bin.len].iter().for_each(|&s| state.give(NonNull::new(s).expect("bins hold only slots")));
+                bin.len = 0;
             }
         }
     }
+}
+
+impl Drop for ThreadCache {
+    /// A thread's exit returns its cached slots, so arenas can empty and be unmapped.
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Returns this thread's cached slots to their arenas now.
+#[cfg(all(unix, not(miri)))]
+pub(super) fn flush() {
+    let _ = CACHE.try_with(|cache| cache.try_borrow_mut().map(|mut cache| cache.flush()));
 }
 
 thread_local! {
