@@ -103,10 +103,9 @@ mod switching {
             ON_SECURE_STACK.with(|on| on.set(false));
             outcome
         };
-        // SAFETY: `base..base+len` is the mapping's inner pages: page-aligned (more than any
-        // target's stack alignment), writable, a page multiple, and not used by anything else
-        // while this thread runs on it (each thread has its own stacks). `guarded` never
-        // unwinds: catch_unwind turns a panic into a value.
+        // The stack is the mapping's inner pages: page-aligned (more than any target's stack
+        // alignment), writable, a page multiple, and used by this thread alone.
+        // SAFETY: as above; `guarded` never unwinds, catch_unwind turns a panic into a value.
         let outcome: std::thread::Result<R> = unsafe { psm::on_stack(base.as_ptr(), len, guarded) };
         // SAFETY: we are back on the thread's own stack; nothing references the secure stack.
         unsafe { sys::wipe(base, len) };

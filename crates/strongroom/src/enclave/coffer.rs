@@ -141,3 +141,28 @@ pub(crate) fn destroy() {
     coffer.halves = None; // LockedBuffer drops wipe
     coffer.epoch += 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_halves() -> (Vec<u8>, Vec<u8>) {
+        let coffer = lock();
+        let halves = coffer.halves.as_ref().expect("the coffer holds a key");
+        (halves.left.expose().unwrap().to_vec(), halves.right.expose().unwrap().to_vec())
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "sleeps past the re-key interval")]
+    fn halves_change_by_themselves_but_the_key_does_not() {
+        let key_now = || with_key(|key, _| Ok(key.to_vec())).unwrap();
+        let before = key_now();
+        let halves_before = stored_halves();
+        std::thread::sleep(REKEY_INTERVAL + Duration::from_millis(50));
+        let after = key_now(); // the first use after the interval re-keys
+        let halves_after = stored_halves();
+        assert_eq!(before, after, "re-keying changed the key");
+        assert_ne!(halves_before.0, halves_after.0, "the left half did not change");
+        assert_ne!(halves_before.1, halves_after.1, "the right half did not change");
+    }
+}

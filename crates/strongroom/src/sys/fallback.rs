@@ -54,10 +54,6 @@ pub(crate) unsafe fn lock(_ptr: NonNull<u8>, _len: usize) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
-pub(crate) fn is_lock_limit(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::QuotaExceeded
-}
-
 /// # Safety
 /// Nothing to uphold.
 pub(crate) unsafe fn exclude_from_dumps(_ptr: NonNull<u8>, _len: usize) -> io::Result<()> {

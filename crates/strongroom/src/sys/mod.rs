@@ -99,8 +99,9 @@ pub(crate) fn locked_bytes() -> Option<u64> {
 
 /// True when an OS error from locking or from mapping secret memory means "over the
 /// locked-memory limit" rather than a real failure.
+/// (Every backend reports those as [`io::ErrorKind::QuotaExceeded`].)
 pub(crate) fn is_lock_limit(err: &io::Error) -> bool {
-    imp::is_lock_limit(err)
+    err.kind() == io::ErrorKind::QuotaExceeded
 }
 
 /// Fills `buf` from the operating system's CSPRNG.

@@ -201,10 +201,6 @@ fn lock_limit_error(op: &str, errno: rustix::io::Errno) -> io::Error {
     io::Error::new(io::ErrorKind::QuotaExceeded, format!("{op}: {}", io::Error::from(errno)))
 }
 
-pub(crate) fn is_lock_limit(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::QuotaExceeded
-}
-
 /// Keeps pages out of core dumps: `MADV_DONTDUMP` on Linux, `MADV_NOCORE` on FreeBSD.
 ///
 /// # Safety

@@ -103,10 +103,6 @@ pub(crate) unsafe fn lock(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
     }
 }
 
-pub(crate) fn is_lock_limit(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::QuotaExceeded
-}
-
 /// Windows has no per-region exclusion from crash dumps.
 ///
 /// # Safety

@@ -155,10 +155,9 @@ pub(crate) fn probe_double_free() {
     if let Ok(ptr) = allocate(32) {
         // SAFETY: allocated just above with this size.
         unsafe { deallocate(ptr, 32) };
-        // SAFETY: this breaks `deallocate`'s contract on purpose, in a process meant to die.
-        // The harm is bounded: the slot is still mapped and owned by the pool (this thread's
-        // cache holds it), so the second call reads and writes only pool memory, and the
-        // arena's free bitmap aborts the process at the flush below.
+        // This breaks `deallocate`'s contract on purpose, in a process meant to die. The slot is
+        // still mapped and owned by the pool (this thread's cache holds it).
+        // SAFETY: so the second call touches only pool memory; the arena's bitmap aborts below.
         unsafe { deallocate(ptr, 32) };
         thread_cache::flush();
     }
