@@ -22,7 +22,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///     other => panic!("unexpected: {other:?}"),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Locking `needed` more bytes would exceed `RLIMIT_MEMLOCK`.
@@ -40,8 +40,13 @@ pub enum Error {
         locked: Option<u64>,
     },
 
-    /// The policy requires a protection this platform or kernel cannot give.
-    #[error("{0} is required by the policy but not available here")]
+    /// The policy requires a protection this platform or kernel cannot give. The message
+    /// names the [`Policy`](crate::Policy) field that would accept going without it.
+    #[error(
+        "{0} is required by the policy but not available here; to accept running without it, \
+         set `Policy {{ {field}: Need::Preferred, ..Policy::default() }}`",
+        field = .0.policy_field()
+    )]
     Unsupported(Protection),
 
     /// The requested size overflows the address space once guard pages and canaries are added.
@@ -98,18 +103,64 @@ pub enum Error {
     #[error("decryption failed: wrong key, or the data was altered or truncated")]
     Crypto,
 
-    /// Input is malformed: too short, a bad header, a wrong length.
+    /// Input is malformed; [`FormatError`] says how. Nothing was released.
     #[error("malformed input: {0}")]
-    Format(&'static str),
+    Format(FormatError),
 
     /// Parameters (e.g. a KDF's memory or iteration counts) are invalid or beyond the limits;
     /// refused before any work is done.
     #[error("invalid parameters: {0}")]
     InvalidParameters(&'static str),
 
+    /// The caller broke an API contract (an output buffer of the wrong length, an alignment
+    /// larger than a page): a bug in the calling code, not in the input data.
+    #[error("API misuse: {0}")]
+    ApiMisuse(&'static str),
+
+    /// An internal invariant of strongroom broke, or a primitive library failed in a way it
+    /// documents as impossible. Please report it, with the message.
+    #[error("internal error (please report this as a strongroom bug): {0}")]
+    Internal(&'static str),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(#[source] io::Error),
+}
+
+/// Why input was refused as malformed: a cause a caller can match on.
+///
+/// ```
+/// use std::io::Cursor;
+/// use strongroom::{Error, FormatError, aead::Key, stream::Decryptor};
+///
+/// let key = Key::random()?;
+/// match Decryptor::new(&key, Cursor::new(b"not a stream")) {
+///     Err(Error::Format(FormatError::NotAStream)) => {}
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The input ends before a complete header (or, for sealed data, before its nonce and tag).
+    #[error("the input is too short to hold a header")]
+    TooShort,
+    /// The input does not start with the magic bytes of the expected format.
+    #[error("not a strongroom stream (wrong magic bytes)")]
+    NotAStream,
+    /// The header names a version this build does not read.
+    #[error("unsupported format version")]
+    UnsupportedVersion,
+    /// A header parameter is out of the accepted range (e.g. a stream's chunk size).
+    #[error("a header parameter is out of range")]
+    ParameterOutOfRange,
+    /// The data ends before its final, authenticated chunk: it was truncated.
+    #[error("the data is truncated (its final chunk is missing)")]
+    Truncated,
+    /// The data runs past the longest length the format can authenticate.
+    #[error("the data is longer than the format allows")]
+    TooLong,
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {
@@ -121,7 +172,7 @@ fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) ->
     if let Some(locked) = locked {
         msg += &format!(" and {} is locked already", Bytes(locked));
     }
-    msg + "; raise `ulimit -l` (or LimitMEMLOCK=), grant CAP_IPC_LOCK, or use a Policy that allows unlocked memory"
+    msg + "; raise `ulimit -l` (or LimitMEMLOCK=), grant CAP_IPC_LOCK, or accept unlocked memory where the API takes a Policy: `Policy { lock: Need::Preferred, ..Policy::default() }`"
 }
 
 /// A byte count printed the way people read them: `8 MiB (8388608 bytes)`.
@@ -139,7 +190,47 @@ impl fmt::Display for Bytes {
     }
 }
 
+/// `Debug` reads like `Display` (the variant's name, then its message and causes), because
+/// `fn main() -> Result<(), strongroom::Error>` shows errors with `Debug`: a user should see
+/// the remedy there, not a struct dump.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {self}", self.variant_name())?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            // `Display` of an io::Error already includes its own text; skip repeats.
+            if !self.to_string().contains(&cause.to_string()) {
+                write!(f, ": {cause}")?;
+            }
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 impl Error {
+    fn variant_name(&self) -> &'static str {
+        match self {
+            Error::LockLimit { .. } => "LockLimit",
+            Error::Unsupported(_) => "Unsupported",
+            Error::TooLarge => "TooLarge",
+            Error::Destroyed => "Destroyed",
+            Error::LostToFork => "LostToFork",
+            Error::OutOfRange => "OutOfRange",
+            Error::InvalidUtf8 => "InvalidUtf8",
+            Error::Io(_) => "Io",
+            Error::Frozen => "Frozen",
+            Error::LengthMismatch { .. } => "LengthMismatch",
+            Error::Os { .. } => "Os",
+            Error::Crypto => "Crypto",
+            Error::Format(_) => "Format",
+            Error::InvalidParameters(_) => "InvalidParameters",
+            Error::ApiMisuse(_) => "ApiMisuse",
+            Error::Internal(_) => "Internal",
+            Error::Random(_) => "Random",
+        }
+    }
+
     /// Wraps an OS error from `op`.
     pub(crate) fn os(op: &'static str, source: io::Error) -> Self {
         Error::Os { op, source }
@@ -162,6 +253,16 @@ mod tests {
         assert!(msg.contains("64 KiB (65536 bytes)"), "{msg}");
         assert!(msg.contains("RLIMIT_MEMLOCK is 8 MiB"), "{msg}");
         assert!(msg.contains("ulimit -l"), "{msg}");
+    }
+
+    #[test]
+    fn debug_reads_like_display_with_the_remedy() {
+        let e = Error::LockLimit { needed: 262_144, limit: Some(65_536), locked: Some(40_960) };
+        let shown = format!("{e:?}");
+        assert!(shown.starts_with("LockLimit: cannot lock 256 KiB"), "{shown}");
+        assert!(shown.contains("ulimit -l"), "{shown}");
+        let e = Error::Unsupported(Protection::SecretMemory);
+        assert!(format!("{e:?}").contains("secret_memory: Need::Preferred"), "{e:?}");
     }
 
     #[test]

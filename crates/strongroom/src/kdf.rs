@@ -209,7 +209,7 @@ fn derive_into(
     let cost = argon2id::Cost { memory_kib: params.memory_kib, iterations: params.iterations, parallelism: 1 };
     let mut key = key.expose_mut()?;
     argon2id::derive(passphrase, salt, b"", b"", cost, &mut work.expose_mut()?, &mut key)?;
-    let key: &mut [u8; KEY_LEN] = (&mut *key).try_into().map_err(|_| Error::Format("key length"))?;
+    let key: &mut [u8; KEY_LEN] = (&mut *key).try_into().map_err(|_| Error::Internal("a derived key is not 32 bytes"))?;
     sha3::chain(key, params.rounds);
     Ok(())
 }

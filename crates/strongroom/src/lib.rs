@@ -79,7 +79,7 @@ pub use allocator_api2;
 pub use buffer::LockedBuffer;
 pub use enclave::Enclave;
 pub use enclave::{coffer, stream};
-pub use error::{Error, Result};
+pub use error::{Error, FormatError, Result};
 pub use exposed::{Exposed, ExposedMut};
 pub use policy::{ForkSafety, Need, Policy, Protection, Protections};
 #[cfg(unix)]

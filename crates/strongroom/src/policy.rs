@@ -116,6 +116,22 @@ impl fmt::Display for Protection {
     }
 }
 
+impl Protection {
+    /// The [`Policy`] field that decides whether this protection is required.
+    ///
+    /// ```
+    /// assert_eq!(strongroom::Protection::Lock.policy_field(), "lock");
+    /// ```
+    pub fn policy_field(self) -> &'static str {
+        match self {
+            Protection::SecretMemory => "secret_memory",
+            Protection::Lock => "lock",
+            Protection::DumpExclusion => "dump_exclusion",
+            Protection::ForkExclusion => "fork_exclusion",
+        }
+    }
+}
+
 /// How a forked child sees a secret's pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ForkSafety {

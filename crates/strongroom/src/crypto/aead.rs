@@ -1,7 +1,7 @@
 //! XChaCha20-Poly1305 (IETF construction: 24-byte nonce, 16-byte tag).
 
 use crate::alloc::stack::{self, StackSize};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatError, Result};
 
 /// Key length in bytes.
 pub(crate) const KEY_LEN: usize = 32;
@@ -27,7 +27,7 @@ pub(crate) fn seal(
     out: &mut [u8],
 ) -> Result<()> {
     if plaintext.len() > MAX_MESSAGE || out.len() != plaintext.len() + TAG_LEN {
-        return Err(Error::Format("sealed output length does not match the message"));
+        return Err(Error::ApiMisuse("the output must be exactly the message length plus the tag"));
     }
     stack::run(StackSize::Small, || backend::seal(key, nonce, aad, plaintext, out))?
 }
@@ -42,10 +42,10 @@ pub(crate) fn open(
     out: &mut [u8],
 ) -> Result<()> {
     if sealed.len() < TAG_LEN || sealed.len() > MAX_MESSAGE + TAG_LEN {
-        return Err(Error::Format("sealed data is shorter than a tag"));
+        return Err(Error::Format(FormatError::TooShort));
     }
     if out.len() != sealed.len() - TAG_LEN {
-        return Err(Error::Format("output length does not match the sealed data"));
+        return Err(Error::ApiMisuse("the output must be exactly the sealed length minus the tag"));
     }
     let result = stack::run(StackSize::Small, || backend::open(key, nonce, aad, sealed, out))?;
     if result.is_err() {

@@ -44,7 +44,9 @@ pub(crate) fn derive(
         Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, params).map_err(invalid)?
     };
     let blocks = as_blocks(memory, cost.memory_kib)?;
-    argon2.hash_password_into_with_memory(password, salt, out, blocks).map_err(|_| Error::Crypto)
+    argon2
+        .hash_password_into_with_memory(password, salt, out, blocks)
+        .map_err(|_| Error::Internal("Argon2id failed after accepting its parameters"))
 }
 
 /// Views `memory` as Argon2 blocks, after checking its size and alignment.
@@ -52,7 +54,7 @@ fn as_blocks(memory: &mut [u8], memory_kib: u32) -> Result<&mut [Block]> {
     const _: () = assert!(size_of::<Block>() == Block::SIZE && Block::SIZE == 1024 && align_of::<Block>() == 64);
     let blocks = memory_kib as usize;
     if memory.len() != blocks * Block::SIZE || memory.as_ptr().addr() % align_of::<Block>() != 0 {
-        return Err(Error::InvalidParameters("Argon2 work memory has the wrong size or alignment"));
+        return Err(Error::Internal("Argon2 work memory has the wrong size or alignment"));
     }
     // SAFETY: `memory` is exactly `blocks` × 1024 bytes, aligned to 64 (checked above), and
     // exclusively borrowed for the result's lifetime. A Block is 128 u64 words (1024 bytes,

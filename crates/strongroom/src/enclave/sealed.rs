@@ -7,7 +7,7 @@ use zeroize::Zeroize;
 use super::coffer;
 use crate::buffer::LockedBuffer;
 use crate::crypto::aead::{self, NONCE_LEN, TAG_LEN};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatError, Result};
 use crate::sys;
 
 /// Binds every Enclave ciphertext to its purpose.
@@ -97,7 +97,7 @@ impl Enclave {
     /// ```
     pub fn open(&self) -> Result<LockedBuffer> {
         if self.sealed.len() < NONCE_LEN + TAG_LEN {
-            return Err(Error::Format("an Enclave shorter than its nonce and tag"));
+            return Err(Error::Format(FormatError::TooShort));
         }
         let (nonce, body) = self.sealed.split_at(NONCE_LEN);
         let nonce: &[u8; NONCE_LEN] = nonce.try_into().expect("split at NONCE_LEN");

@@ -18,7 +18,7 @@ use std::io::{self, Read, Write};
 
 use crate::buffer::LockedBuffer;
 use crate::crypto::aead::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatError, Result};
 use crate::sys;
 
 const MAGIC: &[u8; 8] = b"SRSTREAM";
@@ -49,7 +49,7 @@ impl<'k> Chunker<'k> {
         }
         let log2 = header[MAGIC.len() + 1];
         if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&log2) {
-            return Err(Error::Format("stream chunk size out of range"));
+            return Err(Error::Format(FormatError::ParameterOutOfRange));
         }
         Ok(Chunker { key, header, chunk: 1 << log2, index: 0 })
     }
@@ -69,7 +69,7 @@ impl<'k> Chunker<'k> {
     }
 
     fn advance(&mut self) -> Result<()> {
-        self.index = self.index.checked_add(1).ok_or(Error::Format("stream longer than 2^32 chunks"))?;
+        self.index = self.index.checked_add(1).ok_or(Error::Format(FormatError::TooLong))?;
         Ok(())
     }
 }
@@ -225,14 +225,14 @@ impl<'k, R: Read> Decryptor<'k, R> {
     pub fn new(key: &'k LockedBuffer, mut input: R) -> Result<Self> {
         let mut header = [0u8; HEADER_LEN];
         input.read_exact(&mut header).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => Error::Format("too short for a stream header"),
+            io::ErrorKind::UnexpectedEof => Error::Format(FormatError::TooShort),
             _ => Error::Io(e),
         })?;
         if &header[..MAGIC.len()] != MAGIC {
-            return Err(Error::Format("not a strongroom stream"));
+            return Err(Error::Format(FormatError::NotAStream));
         }
         if header[MAGIC.len()] != VERSION {
-            return Err(Error::Format("unsupported stream version"));
+            return Err(Error::Format(FormatError::UnsupportedVersion));
         }
         let chunker = Chunker::new(key, header)?;
         let plain = LockedBuffer::new(chunker.chunk)?;
@@ -264,7 +264,7 @@ impl<'k, R: Read> Decryptor<'k, R> {
         let last = self.pending.len() <= sealed_chunk;
         let len = if last { self.pending.len() } else { sealed_chunk };
         if len < TAG_LEN {
-            return Err(Error::Format("the stream is truncated"));
+            return Err(Error::Format(FormatError::Truncated));
         }
         let nonce = self.chunker.nonce(last);
         let plain_len = len - TAG_LEN;
