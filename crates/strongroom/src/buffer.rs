@@ -9,9 +9,9 @@ use zeroize::Zeroize;
 use crate::alloc::guarded::GuardedRegion;
 #[cfg(all(unix, not(miri)))]
 use crate::alloc::guarded::Poke;
-use crate::alloc::tracked::{Handle, Wipe};
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
+use crate::purge::registry::{Tracked, Wipe};
 use crate::policy::{Policy, Protections};
 use crate::sys::Access;
 
@@ -42,13 +42,17 @@ use crate::sys::Access;
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub struct LockedBuffer {
-    handle: Handle<Slot>,
+    handle: Tracked<Slot>,
 }
 
 /// What a LockedBuffer tracks: its region, until destroyed.
 struct Slot(Option<GuardedRegion>);
 
 impl Wipe for Slot {
+    /// The region's own drop copes with a forked child (it touches nothing the kernel wiped
+    /// or withheld), and the handle is ordinary heap memory, intact in the child.
+    const SURVIVES_FORK: bool = true;
+
     /// A purge wipes the bytes (whatever their protection) and leaves the region in place,
     /// canary intact, for the owner's drop to release as usual.
     fn wipe(&mut self) {
@@ -56,6 +60,9 @@ impl Wipe for Slot {
             region.wipe();
         }
     }
+
+    /// Nothing: dropping the region checks its canary, wipes it and releases it.
+    fn wipe_before_drop(&mut self) {}
 }
 
 fn region(slot: &Slot) -> Result<&GuardedRegion> {
@@ -96,7 +103,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn with_policy(len: usize, policy: Policy) -> Result<Self> {
-        Ok(LockedBuffer { handle: Handle::new(Slot(Some(GuardedRegion::new(len, policy)?))) })
+        Ok(LockedBuffer { handle: Tracked::new(Slot(Some(GuardedRegion::new(len, policy)?)))? })
     }
 
     /// A buffer of `len` bytes from the operating system's CSPRNG, written straight into
@@ -181,14 +188,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, [u8]>> {
-        let (slot, release) = self.handle.borrow()?;
-        match region(slot).and_then(|r| r.bytes().ok_or(Error::Destroyed)) {
-            Ok(bytes) => Ok(Exposed::tracked(bytes, release)),
-            Err(e) => {
-                release.release();
-                Err(e)
-            }
-        }
+        self.handle.expose()?.try_map(|slot| region(slot)?.bytes().ok_or(Error::Destroyed))
     }
 
     /// Write access to the bytes; fails while the buffer is frozen.
@@ -201,15 +201,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [u8]>> {
-        let (slot, release) = self.handle.borrow_mut()?;
-        let bytes = region_mut(slot).and_then(|r| r.bytes_mut().ok_or(Error::Frozen));
-        match bytes {
-            Ok(bytes) => Ok(ExposedMut::tracked(bytes, release)),
-            Err(e) => {
-                release.release();
-                Err(e)
-            }
-        }
+        self.handle.expose_mut()?.try_map(|slot| region_mut(slot)?.bytes_mut().ok_or(Error::Frozen))
     }
 
     /// Runs `f` on the bytes and returns its result.
@@ -390,6 +382,12 @@ impl LockedBuffer {
     #[cfg(all(unix, not(miri)))]
     pub(crate) fn into_region(mut self) -> Option<GuardedRegion> {
         self.handle.with_mut(|slot| slot.0.take()).ok().flatten()
+    }
+
+    /// What purges this buffer alone, as `purge()` would (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn purger(&self) -> crate::purge::registry::Purger {
+        self.handle.purger()
     }
 
     #[cfg(all(unix, not(miri)))]

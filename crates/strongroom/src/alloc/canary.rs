@@ -56,10 +56,22 @@ pub(crate) fn is_zero(src: &[u8]) -> bool {
     words == 0 && tail == 0
 }
 
+/// What to run before aborting on a breach: the purge registry sets it (it lives above this
+/// layer), so a breach wipes every live secret first.
+static BEFORE_ABORT: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what a breach runs before aborting; only the first call counts. The function must
+/// take no lock and free no memory: it may run on a thread that holds the allocator's locks.
+pub(crate) fn on_breach(purge: fn()) {
+    let _ = BEFORE_ABORT.set(purge);
+}
+
 /// Reports a canary breach and aborts: memory corruption is not a recoverable error.
 pub(crate) fn breached(what: &str) -> ! {
     // Wipe what can be wiped first: the process is no longer trustworthy.
-    super::tracked::purge_before_abort();
+    if let Some(purge) = BEFORE_ABORT.get() {
+        purge();
+    }
     crate::sys::abort_with(&format!(
         "strongroom: canary breach {what}: a write strayed outside a secret's bounds \
          (buffer overflow or wild pointer); aborting to contain the memory corruption"

@@ -47,7 +47,8 @@ pub(crate) struct GuardedRegion {
 
 // SAFETY: the region exclusively owns its pages; `&self` only permits reads of them.
 unsafe impl Send for GuardedRegion {}
-// SAFETY: as above; shared references hand out only `&[u8]`.
+// SAFETY: shared references hand out only `&[u8]` of pages the region owns exclusively, and
+// every change of access or contents takes `&mut self`, so sharing across threads is reads only.
 unsafe impl Sync for GuardedRegion {}
 
 impl GuardedRegion {
@@ -127,7 +128,9 @@ impl GuardedRegion {
     /// The data, mutably, unless the pages are read-only or inaccessible.
     pub(crate) fn bytes_mut(&mut self) -> Option<&mut [u8]> {
         (self.access == Access::ReadWrite).then(|| {
-            // SAFETY: as in `bytes`, and the pages are writable; `&mut self` makes it unique.
+            // SAFETY: `len` bytes starting at data_ptr are mapped inside the region and writable
+            // (access is ReadWrite, checked above); `&mut self` makes this the only reference
+            // to them for the slice's lifetime, which is tied to that borrow.
             unsafe { std::slice::from_raw_parts_mut(self.data_ptr().as_ptr(), self.len) }
         })
     }

@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
 use crate::policy::{ForkSafety, Need, Policy, Protection, Protections};
-use crate::sys::{self, Backing, ForkExclusion};
+use crate::sys::{self, Backing, ForkExclusion, Stamp};
 
 /// Pages between two guard pages, owned; unmapped on drop.
 #[derive(Debug)]
@@ -23,8 +23,8 @@ pub(crate) struct Mapping {
     protections: Protections,
     /// The policy it was made under; a cached mapping is reused only for the same policy.
     pub(super) policy: Policy,
-    /// `sys::fork_generation()` when mapped.
-    pub(super) generation: u32,
+    /// The fork generation it was mapped in.
+    pub(super) stamp: Stamp,
 }
 
 // SAFETY: a Mapping exclusively owns its pages; nothing in it is tied to a thread.
@@ -88,7 +88,7 @@ impl Mapping {
                 canary: true,
             },
             policy,
-            generation: sys::fork_generation(),
+            stamp: Stamp::now(),
         };
         // From here on, dropping `mapping` on an early return unmaps it.
         let (inner, len) = (mapping.inner(), inner_len);
@@ -96,11 +96,13 @@ impl Mapping {
         // referenced by nothing; none of them changes their contents.
         if !secret {
             let lock = || {
-                // SAFETY: see above.
+                // SAFETY: `inner..inner + len` are this mapping's own inner pages, mapped just
+                // above and referenced by nothing else; locking changes no contents.
                 unsafe { sys::lock(inner, len) }
             };
             let no_dump = || {
-                // SAFETY: see above.
+                // SAFETY: `inner..inner + len` are this mapping's own inner pages, mapped just
+                // above and referenced by nothing else; the advice changes no contents.
                 unsafe { sys::exclude_from_dumps(inner, len) }
             };
             mapping.protections.locked = apply(policy.lock, Protection::Lock, "mlock", len, lock)?.is_some();
@@ -109,7 +111,8 @@ impl Mapping {
                     .is_some();
         }
         let no_fork = || {
-            // SAFETY: see above.
+            // SAFETY: `inner..inner + len` are this mapping's own inner pages, mapped just
+            // above and referenced by nothing else; the advice changes no contents.
             unsafe { sys::exclude_from_fork(inner, len, backing) }
         };
         let fork = apply(policy.fork_exclusion, Protection::ForkExclusion, "madvise(fork)", len, no_fork)?;
@@ -125,8 +128,7 @@ impl Mapping {
 
     /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
     pub(super) fn lost_to_fork(&self) -> bool {
-        self.generation != sys::fork_generation()
-            && matches!(self.protections.fork, ForkSafety::Wiped | ForkSafety::Unmapped)
+        !self.stamp.is_current() && matches!(self.protections.fork, ForkSafety::Wiped | ForkSafety::Unmapped)
     }
 }
 

@@ -1,11 +1,19 @@
 //! Allocation policies over [`crate::sys`]: where secret bytes live and how they are guarded.
 //!
-//! - [`guarded`]: one mapping per secret, guard pages on both sides, canary in front, data
-//!   flush against the trailing guard, per-secret read-only / no-access toggles.
+//! - [`guarded`]: one region per secret, guard pages on both sides, canary in front, data
+//!   flush against the trailing guard, per-secret read-only / no-access toggles; built on
+//!   [`mapping`] (a guarded mapping with its protections applied per the `Policy`).
 //! - [`region_cache`]: freed guarded regions, wiped and still protected, kept for reuse.
+//! - [`pool`]: size-class slabs in protected arenas for small secrets, a canary header
+//!   between slots, wipe on free, per-thread caches.
+//! - [`secure_alloc`]: `SecureAlloc`, an `allocator_api2::Allocator` over the pool and
+//!   guarded regions.
+//! - [`strict`]: a value in its own region, inaccessible except while borrowed.
+//! - [`canary`]: filling and checking canaries; what a breach does.
 //!
 //! This layer owns all raw pointers into secret memory and hands the layers above only safe
-//! types with slice accessors. It never decides *what* a secret is.
+//! types with slice accessors. It never decides *what* a secret is; purge tracking lives in
+//! [`crate::purge`], the secure stack in [`crate::stack`].
 
 pub(crate) mod canary;
 pub(crate) mod guarded;
@@ -13,23 +21,7 @@ pub(crate) mod mapping;
 pub(crate) mod pool;
 pub(crate) mod region_cache;
 pub(crate) mod secure_alloc;
-pub(crate) mod stack;
 pub(crate) mod strict;
-pub(crate) mod tracked;
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Raw observation of protected memory for tests elsewhere in the crate, which may not
-    //! hold unsafe code themselves.
-
-    /// Copies `len` bytes at `ptr`, which must stay mapped (a live block, or a freed pool
-    /// slot or cached region, which the allocator keeps mapped).
-    pub(crate) fn peek(ptr: *const u8, len: usize) -> Vec<u8> {
-        // SAFETY: callers pass memory the allocator keeps mapped and readable; reading a
-        // freed-but-mapped slot races with nothing in these single-threaded checks.
-        unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
-    }
-}
 
 #[cfg(all(test, unix, not(miri)))]
 mod fork_tests;

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::mapping::Mapping;
 use crate::policy::Policy;
-use crate::sys;
 
 const DEFAULT_LIMIT: usize = 1 << 20;
 
@@ -50,11 +49,10 @@ pub fn set_limit(bytes: usize) {
 /// A cached region of exactly `inner_len` bytes made under `policy`, if one is free.
 pub(crate) fn take(inner_len: usize, policy: Policy) -> Option<Mapping> {
     let mut cache = CACHE.try_lock().ok()?;
-    let generation = sys::fork_generation();
     let index = cache
         .regions
         .iter()
-        .rposition(|m| m.inner_len() == inner_len && m.policy == policy && m.generation == generation)?;
+        .rposition(|m| m.inner_len() == inner_len && m.policy == policy && m.stamp.is_current())?;
     let mapping = cache.regions.swap_remove(index);
     cache.bytes -= mapping.inner_len();
     Some(mapping)
@@ -66,7 +64,7 @@ pub(crate) fn put(mapping: Mapping) {
     let Ok(mut cache) = CACHE.try_lock() else {
         return;
     };
-    if fits(&cache) && mapping.generation == sys::fork_generation() {
+    if fits(&cache) && mapping.stamp.is_current() {
         cache.bytes += mapping.inner_len();
         cache.regions.push(mapping);
     }

@@ -99,8 +99,7 @@ impl SecureAlloc {
             return pool::allocate(layout.size());
         }
         if layout.align() > sys::page_size() {
-            let msg = "SecureAlloc cannot align a block to more than a page";
-            return Err(Error::os("allocate", io::Error::new(io::ErrorKind::InvalidInput, msg)));
+            return Err(Error::ApiMisuse("SecureAlloc cannot align a block to more than a page"));
         }
         // The region's data ends at its trailing guard page; rounding the length up to the
         // alignment makes the data start aligned too.
@@ -110,16 +109,6 @@ impl SecureAlloc {
         pool::keep_large(ptr.as_ptr() as usize, region);
         Ok(ptr)
     }
-}
-
-/// A `T` of all-zero bytes in a block from `alloc`, built without a copy on the stack.
-pub(crate) fn zeroed_box<T: bytemuck::Zeroable>(
-    alloc: SecureAlloc,
-) -> Result<allocator_api2::boxed::Box<T, SecureAlloc>> {
-    let block = alloc.allocate_zeroed(Layout::new::<T>()).map_err(|_| take_last_error())?;
-    // SAFETY: the block is zeroed, sized and aligned for T and allocated by `alloc` (which
-    // the box will free it with); all-zero bytes are a valid T because T: Zeroable.
-    Ok(unsafe { allocator_api2::boxed::Box::from_raw_in(block.cast::<T>().as_ptr(), alloc) })
 }
 
 /// What a block this allocator handed out at `ptr` with `layout` really got.
@@ -182,7 +171,13 @@ mod tests {
     use allocator_api2::vec::Vec;
 
     use super::*;
-    use crate::alloc::testing::peek;
+
+    /// Reads bytes of a block that no live value reaches any more.
+    fn peek(ptr: *const u8, len: usize) -> std::vec::Vec<u8> {
+        // SAFETY: every caller passes a freed pool slot or a block it still owns: the pool
+        // keeps freed slots mapped and readable, and these tests are single-threaded over it.
+        unsafe { crate::testing::peek(ptr, len) }
+    }
 
     #[test]
     fn growth_wipes_the_old_block() {
@@ -219,7 +214,7 @@ mod tests {
     fn over_page_alignment_is_a_clear_error() {
         let layout = Layout::from_size_align(64, 1 << 20).unwrap();
         assert!(SecureAlloc::new().allocate(layout).is_err());
-        assert!(matches!(SecureAlloc::last_error(), Some(Error::Os { op: "allocate", .. })));
+        assert!(matches!(SecureAlloc::last_error(), Some(Error::ApiMisuse(_))));
         assert!(SecureAlloc::last_error().is_none(), "last_error takes the error");
     }
 }

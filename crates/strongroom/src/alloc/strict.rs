@@ -11,8 +11,8 @@ use std::ptr::NonNull;
 use std::sync::{Mutex, PoisonError};
 
 use super::guarded::GuardedRegion;
+use crate::borrow::{EndBorrow, Release};
 use crate::error::{Error, Result};
-use crate::exposed::{ExposedMut, Release};
 use crate::policy::{Policy, Protections};
 use crate::sys::{self, Access};
 
@@ -41,7 +41,7 @@ impl<T> StrictCell<T> {
         T: bytemuck::Zeroable,
     {
         if align_of::<T>() > sys::page_size() {
-            return Err(Error::TooLarge);
+            return Err(Error::ApiMisuse("a strict secret cannot be aligned to more than a page"));
         }
         // Data ends at the trailing guard page; a length that is a multiple of T's alignment
         // makes its start aligned too (the guard page is page-aligned).
@@ -58,26 +58,22 @@ impl<T> StrictCell<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).region.protections()
     }
 
-    /// Opens the pages for reading; the borrow ends with the returned release.
-    pub(crate) fn open(&self) -> Result<(&T, &dyn Release)> {
+    /// Opens the pages for reading; the borrow ends when the returned [`EndBorrow`] drops.
+    pub(crate) fn open(&self) -> Result<(&T, EndBorrow<'_>)> {
         let value = self.open_shared()?;
-        Ok((value, self))
+        Ok((value, EndBorrow::release_of(self)))
     }
 
-    /// Opens the pages for writing; the borrow ends with the returned release.
-    pub(crate) fn open_mut(&mut self) -> Result<(&mut T, &dyn Release)> {
+    /// Opens the pages for writing; the borrow ends when the returned [`EndBorrow`] drops.
+    pub(crate) fn open_mut(&mut self) -> Result<(&mut T, EndBorrow<'_>)> {
         let value = self.open_exclusive()?;
+        let this: &Self = self;
         // SAFETY: `value` points into the region, not into `self`, so the `&mut T` and the
-        // `&Self` kept for the release never alias; `&mut self` (held by the caller for the
-        // reference's whole life) rules out any other borrow of the value.
+        // `&Self` kept for the release never alias. The pages are read-write until the
+        // release runs, and `&mut self`, held by the caller for as long as both returned
+        // values live, rules out any other borrow of the value.
         let value = unsafe { &mut *value.as_ptr() };
-        Ok((value, self))
-    }
-
-    /// Write access until the guard drops.
-    pub(crate) fn expose_mut(&mut self) -> Result<ExposedMut<'_, T>> {
-        let (value, release) = self.open_mut()?;
-        Ok(ExposedMut::tracked(value, release))
+        Ok((value, EndBorrow::release_of(this)))
     }
 
     fn open_shared(&self) -> Result<&T> {

@@ -1,28 +1,42 @@
 //! [`SecretBox`]: one value in protected memory.
 
-use std::alloc::Layout;
 use std::fmt;
-use std::ptr::NonNull;
 
-use allocator_api2::boxed::Box;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::alloc::secure_alloc::{self, SecureAlloc};
 use crate::alloc::strict::StrictCell;
-use crate::alloc::tracked::{Handle, Wipe};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::{Policy, Protections};
-use crate::sys;
+use crate::purge::registry::{Tracked, Wipe, Zeroizing};
 
-enum Storage<T> {
-    /// In a [`SecureAlloc`] block: the pool for small values, a guarded region otherwise.
-    Alloc(Box<T, SecureAlloc>),
+enum Storage<T: Zeroize> {
+    /// In a [`SecureAlloc`] block (the pool for small values, a guarded region otherwise),
+    /// together with its tracking state.
+    Plain(Tracked<Zeroizing<T>, SecureAlloc>),
     /// In its own guarded region, inaccessible except while borrowed.
-    Strict(StrictCell<T>),
-    /// Only while dropping.
-    Gone,
+    Strict(Tracked<StrictCell<T>>),
+}
+
+impl<T: Zeroize> Wipe for StrictCell<T> {
+    /// The cell copes with a forked child itself (its region reports the loss).
+    const SURVIVES_FORK: bool = true;
+
+    /// A purge zeroizes the value in place (opening the pages for the moment it takes).
+    fn wipe(&mut self) {
+        if let Ok((value, _end)) = self.open_mut() {
+            value.zeroize();
+        }
+    }
+
+    /// Values that own memory are zeroized; the region is wiped when the cell drops.
+    fn wipe_before_drop(&mut self) {
+        if std::mem::needs_drop::<T>() {
+            self.wipe();
+        }
+    }
 }
 
 /// A single value of type `T` in protected memory.
@@ -46,30 +60,7 @@ enum Storage<T> {
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub struct SecretBox<T: Zeroize + Send + Sync + 'static> {
-    handle: Handle<Storage<T>>,
-    /// The fork generation it was made in; in a later one (a forked child) it is gone.
-    generation: u32,
-}
-
-impl<T: Zeroize> Wipe for Storage<T> {
-    /// A purge zeroizes the value in place; it stays a valid `T`, dropped as usual later.
-    fn wipe(&mut self) {
-        match self {
-            Storage::Alloc(boxed) => boxed.zeroize(),
-            Storage::Strict(cell) => {
-                if let Ok(mut value) = cell.expose_mut() {
-                    value.zeroize();
-                }
-            }
-            Storage::Gone => {}
-        }
-    }
-}
-
-impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
-    fn from_storage(storage: Storage<T>) -> Self {
-        SecretBox { handle: Handle::new(storage), generation: sys::fork_generation() }
-    }
+    storage: Storage<T>,
 }
 
 impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
@@ -99,9 +90,8 @@ impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn new_in(alloc: SecureAlloc, init: impl FnOnce(&mut T)) -> Result<Self> {
-        let mut boxed = secure_alloc::zeroed_box::<T>(alloc)?;
-        init(&mut boxed);
-        Ok(Self::from_storage(Storage::Alloc(boxed)))
+        let tracked = Tracked::zeroed_in(alloc, |value: &mut Zeroizing<T>| init(&mut value.0))?;
+        Ok(SecretBox { storage: Storage::Plain(tracked) })
     }
 
     /// Strict mode: the value gets its own guarded region whose pages are inaccessible
@@ -116,8 +106,11 @@ impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     /// ```
     pub fn strict(init: impl FnOnce(&mut T)) -> Result<Self> {
         let mut cell = StrictCell::zeroed(Policy::default())?;
-        init(&mut *cell.expose_mut()?);
-        Ok(Self::from_storage(Storage::Strict(cell)))
+        {
+            let (value, _end) = cell.open_mut()?;
+            init(value);
+        }
+        Ok(SecretBox { storage: Storage::Strict(Tracked::new(cell)?) })
     }
 }
 
@@ -148,18 +141,13 @@ impl<T: Zeroize + Default + Send + Sync + 'static> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn new_default(init: impl FnOnce(&mut T)) -> Result<Self> {
-        let mut boxed =
-            Box::try_new_in(T::default(), SecureAlloc::new()).map_err(|_| secure_alloc::take_last_error())?;
-        init(&mut boxed);
-        Ok(Self::from_storage(Storage::Alloc(boxed)))
+        let mut tracked = Tracked::new_in(SecureAlloc::new(), Zeroizing(T::default()))?;
+        tracked.with_mut(|value| init(&mut value.0))?;
+        Ok(SecretBox { storage: Storage::Plain(tracked) })
     }
 }
 
 impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
-    fn check(&self) -> Result<()> {
-        if self.generation != sys::fork_generation() { Err(Error::LostToFork) } else { Ok(()) }
-    }
-
     /// Read access to the value.
     ///
     /// ```
@@ -168,19 +156,9 @@ impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, T>> {
-        self.check()?;
-        let (storage, outer) = self.handle.borrow()?;
-        let opened = match storage {
-            Storage::Alloc(boxed) => return Ok(Exposed::tracked(boxed, outer)),
-            Storage::Strict(cell) => cell.open(),
-            Storage::Gone => Err(Error::Destroyed),
-        };
-        match opened {
-            Ok((value, inner)) => Ok(Exposed::tracked_twice(value, inner, outer)),
-            Err(e) => {
-                outer.release();
-                Err(e)
-            }
+        match &self.storage {
+            Storage::Plain(tracked) => tracked.expose()?.try_map(|value| Ok(&value.0)),
+            Storage::Strict(tracked) => tracked.expose()?.try_open(|cell| cell.open()),
         }
     }
 
@@ -193,19 +171,9 @@ impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, T>> {
-        self.check()?;
-        let (storage, outer) = self.handle.borrow_mut()?;
-        let opened = match storage {
-            Storage::Alloc(boxed) => return Ok(ExposedMut::tracked(boxed, outer)),
-            Storage::Strict(cell) => cell.open_mut(),
-            Storage::Gone => Err(Error::Destroyed),
-        };
-        match opened {
-            Ok((value, inner)) => Ok(ExposedMut::tracked_twice(value, inner, outer)),
-            Err(e) => {
-                outer.release();
-                Err(e)
-            }
+        match &mut self.storage {
+            Storage::Plain(tracked) => tracked.expose_mut()?.try_map(|value| Ok(&mut value.0)),
+            Storage::Strict(tracked) => tracked.expose_mut()?.try_open(|cell| cell.open_mut()),
         }
     }
 
@@ -239,15 +207,14 @@ impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn protections(&self) -> Protections {
-        let got = self.handle.with(|storage| match storage {
-            Storage::Alloc(boxed) => {
-                let ptr = NonNull::from(&**boxed).cast::<u8>();
-                secure_alloc::protections_of(ptr, Layout::new::<T>())
+        let got = match &self.storage {
+            Storage::Plain(tracked) => {
+                let (block, layout) = tracked.block();
+                secure_alloc::protections_of(block, layout)
             }
-            Storage::Strict(cell) => Some(cell.protections()),
-            Storage::Gone => None,
-        });
-        got.ok().flatten().unwrap_or(crate::policy::NONE)
+            Storage::Strict(tracked) => tracked.with(StrictCell::protections).ok(),
+        };
+        got.unwrap_or(crate::policy::NONE)
     }
 }
 
@@ -255,11 +222,21 @@ impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
     /// For probes: reads a strict box's first byte without borrowing it (which must fault).
     #[cfg(all(unix, not(miri)))]
     pub(crate) fn probe_read_at_rest(&self) -> Option<u8> {
-        let read = self.handle.with(|storage| match storage {
-            Storage::Strict(cell) => Some(cell.probe_read_at_rest()),
-            _ => None,
-        });
-        read.ok().flatten()
+        match &self.storage {
+            Storage::Strict(tracked) => tracked.with(StrictCell::probe_read_at_rest).ok(),
+            Storage::Plain(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl<T: Zeroize + Send + Sync + 'static> SecretBox<T> {
+    /// What purges this box alone, as `purge()` would (for unit tests).
+    pub(crate) fn purger(&self) -> crate::purge::registry::Purger {
+        match &self.storage {
+            Storage::Plain(tracked) => tracked.purger(),
+            Storage::Strict(tracked) => tracked.purger(),
+        }
     }
 }
 
@@ -271,23 +248,7 @@ impl<T: Zeroize + Send + Sync + 'static> Zeroize for SecretBox<T> {
     }
 }
 
-impl<T: Zeroize + Send + Sync + 'static> Drop for SecretBox<T> {
-    fn drop(&mut self) {
-        if self.check().is_ok() {
-            self.zeroize(); // then the handle drops T, and SecureAlloc wipes and frees the block
-            return;
-        }
-        // A forked child: the bytes are zeros or unmapped, so there is no valid T to drop and
-        // no slot to return. Leak it; the child's exit releases everything.
-        let _ = self.handle.with_mut(|storage| {
-            if let Storage::Alloc(boxed) = std::mem::replace(storage, Storage::Gone) {
-                let _ = Box::into_raw(boxed);
-            }
-        });
-    }
-}
-
-/// Dropping zeroizes the value and wipes its memory.
+/// Dropping wipes the value's memory (zeroizing first a value that owns memory of its own).
 impl<T: Zeroize + Send + Sync + 'static> zeroize::ZeroizeOnDrop for SecretBox<T> {}
 
 /// Compares the values' bytes in constant time (`T` has no padding, so every byte counts).

@@ -9,11 +9,10 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use crate::alloc::secure_alloc::{self, SecureAlloc};
-use crate::alloc::tracked::{Handle, Wipe};
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::Protections;
-use crate::sys;
+use crate::purge::registry::{Tracked, Wipe};
 
 /// A growable vector of `T` in protected memory.
 ///
@@ -37,8 +36,7 @@ use crate::sys;
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub struct SecretVec<T: Zeroize + Send + Sync + 'static> {
-    handle: Handle<Elements<T>>,
-    generation: u32,
+    handle: Tracked<Elements<T>>,
 }
 
 /// What a SecretVec tracks: its elements, in a [`SecureAlloc`] block.
@@ -68,9 +66,21 @@ impl<T: Zeroize> Elements<T> {
 }
 
 impl<T: Zeroize> Wipe for Elements<T> {
+    /// In a forked child the block is zeros or unmapped: its elements may not be valid
+    /// values, so it must not be read or dropped there.
+    const SURVIVES_FORK: bool = false;
+
     /// A purge zeroizes every element in place; the length stays, the values stay valid.
     fn wipe(&mut self) {
         self.0.iter_mut().for_each(Zeroize::zeroize);
+    }
+
+    /// Elements that own memory are zeroized; plain ones (`u8`) are left to the one wipe of
+    /// the whole block that `SecureAlloc` does when the `Vec` frees it.
+    fn wipe_before_drop(&mut self) {
+        if std::mem::needs_drop::<T>() {
+            self.wipe();
+        }
     }
 }
 
@@ -93,7 +103,7 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     /// # drop(v);
     /// ```
     pub fn new_in(alloc: SecureAlloc) -> Self {
-        SecretVec { handle: Handle::new(Elements(Vec::new_in(alloc))), generation: sys::fork_generation() }
+        SecretVec { handle: Tracked::new_infallible(Elements(Vec::new_in(alloc))) }
     }
 
     /// An empty vector with room for `capacity` elements.
@@ -109,21 +119,13 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
         Ok(v)
     }
 
-    fn check(&self) -> Result<()> {
-        if self.generation != sys::fork_generation() { Err(Error::LostToFork) } else { Ok(()) }
-    }
-
     /// Runs a mutation inside one tracked borrow.
     fn mutate<R>(&mut self, f: impl FnOnce(&mut Elements<T>) -> Result<R>) -> Result<R> {
-        self.check()?;
         self.handle.with_mut(f)?
     }
 
     /// Reads a fact; `default` once purged or in a forked child.
     fn query<R>(&self, default: R, f: impl FnOnce(&Elements<T>) -> R) -> R {
-        if self.check().is_err() {
-            return default;
-        }
         self.handle.with(f).unwrap_or(default)
     }
 
@@ -299,9 +301,7 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose(&self) -> Result<Exposed<'_, [T]>> {
-        self.check()?;
-        let (elements, release) = self.handle.borrow()?;
-        Ok(Exposed::tracked(&elements.0[..], release))
+        self.handle.expose()?.try_map(|elements| Ok(&elements.0[..]))
     }
 
     /// Write access to the elements (not to the length: use the methods above, which wipe).
@@ -313,9 +313,7 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn expose_mut(&mut self) -> Result<ExposedMut<'_, [T]>> {
-        self.check()?;
-        let (elements, release) = self.handle.borrow_mut()?;
-        Ok(ExposedMut::tracked(&mut elements.0[..], release))
+        self.handle.expose_mut()?.try_map(|elements| Ok(&mut elements.0[..]))
     }
 
     /// Runs `f` on the elements.
@@ -359,6 +357,14 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     }
 }
 
+#[cfg(test)]
+impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
+    /// What purges this vector alone, as `purge()` would (for unit tests).
+    pub(crate) fn purger(&self) -> crate::purge::registry::Purger {
+        self.handle.purger()
+    }
+}
+
 impl<T: Zeroize + Send + Sync + 'static> Default for SecretVec<T> {
     fn default() -> Self {
         Self::new()
@@ -375,20 +381,7 @@ impl<T: Zeroize + Send + Sync + 'static> Zeroize for SecretVec<T> {
     }
 }
 
-impl<T: Zeroize + Send + Sync + 'static> Drop for SecretVec<T> {
-    fn drop(&mut self) {
-        if self.check().is_ok() {
-            self.zeroize(); // then the Vec drops its elements, and SecureAlloc wipes the block
-            return;
-        }
-        // A forked child: the elements are zeros or unmapped; dropping them could read
-        // invalid values. Leak the block; the child's exit releases it.
-        let _ =
-            self.handle.with_mut(|e| std::mem::forget(std::mem::replace(&mut e.0, Vec::new_in(SecureAlloc::new()))));
-    }
-}
-
-/// Dropping zeroizes every element and wipes the memory.
+/// Dropping wipes the memory (zeroizing first the elements that own memory of their own).
 impl<T: Zeroize + Send + Sync + 'static> zeroize::ZeroizeOnDrop for SecretVec<T> {}
 
 impl<T: Zeroize + ConstantTimeEq + Send + Sync + 'static> ConstantTimeEq for SecretVec<T> {
@@ -408,9 +401,17 @@ impl<T: Zeroize + Send + Sync + 'static> fmt::Debug for SecretVec<T> {
 }
 
 #[cfg(test)]
+#[allow(unsafe_code, reason = "reads freed capacity to prove it was wiped")]
 mod tests {
     use super::*;
-    use crate::alloc::testing::peek;
+
+    /// Reads bytes of the vector's block that no guard reaches any more.
+    fn peek(ptr: *const u8, len: usize) -> std::vec::Vec<u8> {
+        // SAFETY: every caller passes bytes inside the block of a live `SecretVec` that has
+        // not reallocated since `ptr` was taken (the allocator keeps it mapped and readable),
+        // and nothing else writes it during these single-threaded checks.
+        unsafe { crate::testing::peek(ptr, len) }
+    }
 
     fn filled(n: usize) -> SecretVec<u8> {
         let mut v = SecretVec::new();

@@ -37,7 +37,8 @@ pub(crate) fn map_guarded(inner_len: usize, backing: Backing) -> io::Result<NonN
         // reference points into yet.
         Backing::Anonymous => unsafe { mm::mprotect(inner, inner_len, MprotectFlags::READ | MprotectFlags::WRITE) }
             .map_err(|e| Failure::kept(e.into())),
-        // SAFETY: as above; `map_secret_into` only replaces pages of that range.
+        // SAFETY: `inner..inner+inner_len` lies inside our fresh reservation, which no
+        // reference points into yet; `map_secret_into` only replaces pages of that range.
         Backing::SecretMemory => unsafe { map_secret_into(inner, inner_len) },
     };
     match result {
@@ -149,7 +150,8 @@ pub(crate) fn secret_memory_available() -> bool {
     {
         static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *AVAILABLE.get_or_init(|| {
-            // SAFETY: as in `map_secret_into`; the descriptor is closed at once.
+            // SAFETY: memfd_secret takes only flags and touches no memory of ours; the
+            // descriptor it returns is closed at once.
             let raw = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
             if raw >= 0 {
                 // SAFETY: we own the descriptor the kernel just returned.
@@ -175,7 +177,9 @@ pub(crate) unsafe fn protect(ptr: NonNull<u8>, len: usize, access: Access) -> io
         Access::Read => MprotectFlags::READ,
         Access::ReadWrite => MprotectFlags::READ | MprotectFlags::WRITE,
     };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller guarantees the range is whole pages of a region from
+    // `map_guarded` (so mprotect affects no other mapping) and that no live reference into
+    // it needs an access this protection removes.
     unsafe { mm::mprotect(ptr.as_ptr().cast(), len, flags) }.map_err(Into::into)
 }
 
@@ -185,7 +189,7 @@ pub(crate) unsafe fn protect(ptr: NonNull<u8>, len: usize, access: Access) -> io
 /// # Safety
 /// The range must be mapped pages owned by the caller.
 pub(crate) unsafe fn lock(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
-    // SAFETY: forwarded from the caller; mlock does not change the contents.
+    // SAFETY: the caller guarantees the range is mapped pages it owns; mlock does not change their contents.
     match unsafe { mm::mlock(ptr.as_ptr().cast(), len) } {
         Ok(()) => Ok(()),
         // ENOMEM: over the limit; EPERM: the limit is 0 and we lack CAP_IPC_LOCK;
@@ -208,12 +212,12 @@ fn lock_limit_error(op: &str, errno: rustix::io::Errno) -> io::Error {
 pub(crate) unsafe fn exclude_from_dumps(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        // SAFETY: forwarded from the caller; the advice changes no contents.
+        // SAFETY: the caller guarantees the range is mapped pages it owns; the advice changes no contents.
         unsafe { mm::madvise(ptr.as_ptr().cast(), len, mm::Advice::LinuxDontDump) }.map_err(Into::into)
     }
     #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
     {
-        // SAFETY: forwarded from the caller; the advice changes no contents.
+        // SAFETY: the caller guarantees the range is mapped pages it owns; the advice changes no contents.
         let rc = unsafe { libc::madvise(ptr.as_ptr().cast(), len, libc::MADV_NOCORE) };
         if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
     }
@@ -235,7 +239,7 @@ pub(crate) unsafe fn exclude_from_fork(ptr: NonNull<u8>, len: usize, backing: Ba
     {
         let addr = ptr.as_ptr().cast();
         if backing == Backing::Anonymous {
-            // SAFETY: forwarded from the caller; the advice changes no contents here.
+            // SAFETY: the caller guarantees the range is mapped pages it owns; the advice changes no contents in this process.
             match unsafe { mm::madvise(addr, len, mm::Advice::LinuxWipeOnFork) } {
                 Ok(()) => return Ok(ForkExclusion::Wiped),
                 Err(rustix::io::Errno::INVAL) => {} // before Linux 4.14: fall back to DONTFORK
@@ -243,14 +247,14 @@ pub(crate) unsafe fn exclude_from_fork(ptr: NonNull<u8>, len: usize, backing: Ba
             }
         }
         // Shared mappings (memfd_secret) cannot be wiped on fork, only withheld.
-        // SAFETY: forwarded from the caller; the advice changes no contents here.
+        // SAFETY: the caller guarantees the range is mapped pages it owns; the advice changes no contents in this process.
         unsafe { mm::madvise(addr, len, mm::Advice::LinuxDontFork) }?;
         Ok(ForkExclusion::Unmapped)
     }
     #[cfg(target_os = "freebsd")]
     {
         let _ = backing;
-        // SAFETY: forwarded from the caller; minherit changes no contents.
+        // SAFETY: the caller guarantees the range is mapped pages it owns; minherit changes no contents in this process.
         let rc = unsafe { libc::minherit(ptr.as_ptr().cast(), len, libc::INHERIT_ZERO) };
         if rc == 0 { Ok(ForkExclusion::Wiped) } else { Err(io::Error::last_os_error()) }
     }
@@ -271,6 +275,7 @@ extern "C" fn after_fork_in_child() {
 /// A counter that a `pthread_atfork` child handler increments: memory recorded under an
 /// older generation was wiped or withheld by the kernel at `fork`, so its owner must neither
 /// check its canary nor hand it out again.
+#[inline]
 pub(crate) fn fork_generation() -> u32 {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {

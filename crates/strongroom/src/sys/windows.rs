@@ -80,7 +80,8 @@ pub(crate) unsafe fn protect(ptr: NonNull<u8>, len: usize, access: Access) -> io
         Access::ReadWrite => PAGE_READWRITE,
     };
     let mut old: PAGE_PROTECTION_FLAGS = 0;
-    // SAFETY: forwarded from the caller; `old` is a valid out-pointer.
+    // SAFETY: the caller guarantees the range is whole pages of a region it mapped and that
+    // no live reference needs an access this removes; `old` is a valid out-pointer.
     let ok = unsafe { VirtualProtect(ptr.as_ptr().cast(), len, flags, &mut old) };
     if ok != 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
@@ -91,7 +92,8 @@ pub(crate) unsafe fn protect(ptr: NonNull<u8>, len: usize, access: Access) -> io
 /// # Safety
 /// Committed pages owned by the caller.
 pub(crate) unsafe fn lock(ptr: NonNull<u8>, len: usize) -> io::Result<()> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller guarantees the range is committed pages it owns; locking them into
+    // the working set changes no contents.
     if unsafe { VirtualLock(ptr.as_ptr().cast(), len) } != 0 {
         return Ok(());
     }

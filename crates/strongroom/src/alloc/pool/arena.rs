@@ -132,8 +132,11 @@ impl Arena {
 /// `n` bytes at `offset` into the arena's inner pages.
 ///
 /// # Safety
-/// The range must lie within the inner pages and nobody may write it meanwhile.
+/// The range must lie within the inner pages of a live arena, and nobody may write it while
+/// the returned slice (of the caller's chosen lifetime `'a`) is in use.
 unsafe fn slot_bytes<'a>(inner: NonNull<u8>, offset: usize, n: usize) -> &'a [u8] {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller guarantees `offset..offset + n` lies inside the arena's mapped,
+    // readable inner pages (so the `add` stays in bounds and the slice is valid memory),
+    // and that nothing writes it during `'a`, which the caller ties to its use of the slice.
     unsafe { std::slice::from_raw_parts(inner.as_ptr().add(offset), n) }
 }

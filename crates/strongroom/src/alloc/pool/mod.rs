@@ -22,7 +22,7 @@ use class::{CLASS_SIZES, class_of, granule_round};
 use super::canary;
 use crate::error::Result;
 use crate::policy::Protections;
-use crate::sys;
+use crate::sys::{self, Stamp};
 
 pub(crate) use class::MAX_POOLED;
 
@@ -36,9 +36,11 @@ fn data_offset(class_size: usize, size: usize) -> usize {
 ///
 /// # Safety
 /// `slot` must be a slot handed out to the caller (so nobody else touches it), of `len`
-/// bytes, in a live arena.
+/// bytes, in a live arena, and stay so while the returned slice (of the caller's chosen
+/// lifetime `'a`) is in use.
 unsafe fn slot_bytes<'a>(slot: *mut u8, len: usize) -> &'a mut [u8] {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller guarantees `len` bytes at `slot` are mapped read-write in a live
+    // arena and accessed by nothing else during `'a`: a valid, unique mutable slice.
     unsafe { std::slice::from_raw_parts_mut(slot, len) }
 }
 
@@ -46,9 +48,12 @@ unsafe fn slot_bytes<'a>(slot: *mut u8, len: usize) -> &'a mut [u8] {
 /// once, and nobody ever writes it after the arena is made.
 ///
 /// # Safety
-/// `header` must be a header of a live arena.
+/// `header` must be a header of an arena that stays mapped while the returned slice (of the
+/// caller's chosen lifetime `'a`) is in use.
 unsafe fn header<'a>(header: *const u8) -> &'a [u8] {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the caller guarantees `HEADER` bytes at `header` are a mapped canary header for
+    // all of `'a`; headers are never written after the arena is made, so shared reads by any
+    // number of threads are fine.
     unsafe { std::slice::from_raw_parts(header, arena::HEADER) }
 }
 
@@ -85,7 +90,7 @@ pub(crate) unsafe fn deallocate(ptr: NonNull<u8>, size: usize) {
     let offset = data_offset(class_size, size);
     // The slot starts `offset` bytes before the data; the pointer keeps the arena's provenance.
     let slot = ptr.as_ptr().wrapping_sub(offset);
-    if sys::fork_generation() != 0 && !shared::shared().class(class).owns(slot.addr()) {
+    if Stamp::in_forked_child() && !shared::shared().class(class).owns(slot.addr()) {
         // A forked child freeing a slot inherited from its parent: the kernel wiped or
         // withheld those pages at fork, and their pool was abandoned. Leave them alone.
         return;
@@ -100,7 +105,8 @@ pub(crate) unsafe fn deallocate(ptr: NonNull<u8>, size: usize) {
     }
     // The slot goes back as the raw pointer, whose provenance covers its headers too.
     let slot = NonNull::new(slot).expect("a slot is never at address 0");
-    // SAFETY: as above; the whole slot is ours to wipe.
+    // SAFETY: the caller gives the slot up, so its `class_size` bytes, mapped read-write in
+    // a live arena, are ours alone to wipe (the slices made from it above are no longer used).
     unsafe { sys::wipe(slot, class_size) };
     thread_cache::give(class, slot);
 }
@@ -114,7 +120,7 @@ pub(crate) fn keep_large(addr: usize, region: super::guarded::GuardedRegion) {
 /// regions inherited from the parent are not found and are left alone.
 pub(crate) fn release_large(addr: usize) {
     let region = shared::shared().large().remove(&addr);
-    if region.is_none() && sys::fork_generation() == 0 {
+    if region.is_none() && !Stamp::in_forked_child() {
         sys::abort_with("strongroom: SecureAlloc was asked to free memory it did not allocate");
     }
     drop(region); // outside the lock: checking and wiping may take a while

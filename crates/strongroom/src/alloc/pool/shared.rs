@@ -6,8 +6,7 @@
 //! at the moment of the fork, nor hand out slots whose pages the kernel wiped or withheld.
 
 use std::collections::HashMap;
-use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::super::guarded::GuardedRegion;
@@ -15,7 +14,7 @@ use super::arena::Arena;
 use super::class::{CLASS_SIZES, CLASSES};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::sys;
+use crate::sys::{self, PerGeneration};
 
 /// The first arena of a class; each new one doubles, up to [`MAX_ARENA`].
 const MIN_ARENA: usize = 16 * 1024;
@@ -121,7 +120,6 @@ impl ClassState {
 
 /// All allocator state of one fork generation.
 pub(super) struct Shared {
-    generation: u32,
     classes: [Mutex<ClassState>; CLASSES],
     /// Guarded regions handed out by `SecureAlloc` for layouts too large for the pool,
     /// keyed by the address it returned.
@@ -129,9 +127,8 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    fn new(generation: u32) -> Self {
+    fn new() -> Self {
         Shared {
-            generation,
             classes: CLASS_SIZES.map(|size| Mutex::new(ClassState::new(size))),
             large: Mutex::new(HashMap::new()),
         }
@@ -149,29 +146,10 @@ impl Shared {
     }
 }
 
-static CURRENT: AtomicPtr<Shared> = AtomicPtr::new(ptr::null_mut());
+static SHARED: PerGeneration<Shared> = PerGeneration::new(Shared::new);
 
-/// The pool state of this process's fork generation, created on first use.
+/// The pool state of this process's fork generation, created on first use (in a forked
+/// child, afresh: the parent's state and its possibly-held locks are abandoned).
 pub(super) fn shared() -> &'static Shared {
-    let generation = sys::fork_generation();
-    let current = CURRENT.load(Ordering::Acquire);
-    // SAFETY: CURRENT only ever holds null or a leaked, never-freed `Shared`.
-    if let Some(shared) = unsafe { current.as_ref() }
-        && shared.generation == generation
-    {
-        return shared;
-    }
-    // First use, or first use in a forked child: the previous generation's state (and its
-    // possibly-held locks) is abandoned, deliberately leaked.
-    let fresh: &'static mut Shared = Box::leak(Box::new(Shared::new(generation)));
-    match CURRENT.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => fresh,
-        Err(winner) => {
-            // Another thread installed one first; ours was never shared, so free it.
-            // SAFETY: `fresh` came from Box::leak above and nobody else has seen it.
-            drop(unsafe { Box::from_raw(fresh) });
-            // SAFETY: as above, CURRENT holds a leaked `Shared`.
-            unsafe { &*winner }
-        }
-    }
+    SHARED.get()
 }

@@ -118,9 +118,9 @@ fn threads_never_share_a_slot_and_always_get_zeroed_memory() {
                     let mark = t.wrapping_mul(61).wrapping_add(round as u8) | 1;
                     write(ptr, size, mark);
                     held.push((ptr, size, mark));
-                    if rng % 3 == 0 {
+                    if rng.is_multiple_of(3) {
                         let (p, s, m) = held.swap_remove((rng as usize / 3) % held.len());
-                        if rng % 2 == 0 {
+                        if rng.is_multiple_of(2) {
                             send.send(InFlight(p, s, m)).unwrap(); // freed elsewhere
                         } else {
                             assert!(read(p, s).iter().all(|&b| b == m), "another thread wrote into our slot");

@@ -11,7 +11,7 @@ use std::ptr::{self, NonNull};
 use super::class::CLASSES;
 use super::shared::shared;
 use crate::error::Result;
-use crate::sys;
+use crate::sys::Stamp;
 
 /// Slots a bin holds before it flushes.
 const BIN_CAPACITY: usize = 32;
@@ -26,21 +26,20 @@ struct Bin {
 
 struct ThreadCache {
     /// The fork generation the cached slots belong to.
-    generation: u32,
+    stamp: Stamp,
     bins: [Bin; CLASSES],
 }
 
 impl ThreadCache {
     const fn new() -> Self {
-        ThreadCache { generation: 0, bins: [Bin { len: 0, slots: [ptr::null_mut(); BIN_CAPACITY] }; CLASSES] }
+        ThreadCache { stamp: Stamp::ORIGINAL, bins: [Bin { len: 0, slots: [ptr::null_mut(); BIN_CAPACITY] }; CLASSES] }
     }
 
     /// Forgets slots cached before a `fork`: in this child they belong to an abandoned pool.
     fn check_generation(&mut self) {
-        let now = sys::fork_generation();
-        if self.generation != now {
+        if !self.stamp.is_current() {
             self.bins.iter_mut().for_each(|bin| bin.len = 0);
-            self.generation = now;
+            self.stamp = Stamp::now();
         }
     }
 
@@ -73,7 +72,7 @@ impl ThreadCache {
 impl ThreadCache {
     /// Returns every cached slot to its arena.
     fn flush(&mut self) {
-        if self.generation != sys::fork_generation() {
+        if !self.stamp.is_current() {
             return;
         }
         let shared = shared();
@@ -108,7 +107,7 @@ thread_local! {
 /// returns how many it checked.
 pub(super) fn verify_cached() -> usize {
     let check = |cache: &ThreadCache| {
-        if cache.generation != sys::fork_generation() {
+        if !cache.stamp.is_current() {
             return 0;
         }
         let mut n = 0;
