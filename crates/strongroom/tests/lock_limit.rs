@@ -13,20 +13,11 @@ use strongroom::{Error, LockedBuffer, Need, Policy, SecretBox};
 const LIMIT: u64 = 128 * 1024;
 const ROLE: &str = "lock-limit";
 const DONE: &str = "lock-limit child finished";
-
-fn status_field(key: &str) -> String {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap();
-    line[key.len() + 1..].trim().to_owned()
-}
-
-fn has_cap_ipc_lock() -> bool {
-    u64::from_str_radix(&status_field("CapEff"), 16).unwrap() & (1 << 14) != 0
-}
+const TEST: &str = "exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing";
 
 /// (locked KiB, number of mappings): what a leak would change.
 fn footprint() -> (String, usize) {
-    (status_field("VmLck"), fs::read_to_string("/proc/self/maps").unwrap().lines().count())
+    (common::status_field("VmLck"), fs::read_to_string("/proc/self/maps").unwrap().lines().count())
 }
 
 fn exhaust(policy: Policy) {
@@ -84,7 +75,7 @@ fn exhaust_pool() {
 #[test]
 fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
     if common::is_child(ROLE) {
-        assert!(!has_cap_ipc_lock(), "the child still holds CAP_IPC_LOCK: the limit would not apply");
+        assert!(!common::has_cap_ipc_lock(), "the child still holds CAP_IPC_LOCK: the limit would not apply");
         strongroom::tuning::set_region_cache_limit(0);
         exhaust(Policy::default());
         exhaust(Policy { secret_memory: Need::Off, ..Policy::default() });
@@ -92,19 +83,6 @@ fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
         println!("{DONE}");
         return;
     }
-    if !common::have("prlimit") {
-        eprintln!("skipped: prlimit (util-linux) is not installed");
-        return;
-    }
-    let limit = format!("--memlock={LIMIT}:{LIMIT}");
-    let mut wrapper = vec!["prlimit", limit.as_str()];
-    if has_cap_ipc_lock() {
-        if !common::have("setpriv") {
-            eprintln!("skipped: setpriv (util-linux) is needed to drop CAP_IPC_LOCK");
-            return;
-        }
-        wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
-    }
-    let out = common::run_child("exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing", ROLE, &wrapper);
+    let Some(out) = common::run_child_under_memlock(TEST, ROLE, LIMIT) else { return };
     common::assert_finished(&out, DONE);
 }

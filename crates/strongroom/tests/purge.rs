@@ -5,17 +5,13 @@
 
 mod common;
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::process::{Command, Stdio};
 
 use strongroom::{Enclave, Error, LockedBuffer, Need, Policy, SecretBox, SecretString, SecretVec};
 
 /// Reads a secret's bytes from outside, through /proc/self/mem (anonymous pages only).
 fn read_from_outside(range: &std::ops::Range<usize>) -> Vec<u8> {
-    let mut bytes = vec![0u8; range.len()];
-    File::open("/proc/self/mem").unwrap().read_exact_at(&mut bytes, range.start as u64).unwrap();
-    bytes
+    common::read_proc_self_mem(range.clone()).expect("anonymous pages are readable through /proc/self/mem")
 }
 
 #[test]
@@ -87,10 +83,7 @@ fn catch_interrupt_purges_then_exits_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_secs(30));
         std::process::exit(7); // only if the signal never came
     }
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args(["--exact", "catch_interrupt_purges_then_exits_on_sigterm", "--nocapture", "--test-threads=1"])
-        .env(common::CHILD_ENV, "interrupt")
+    let mut child = common::child_command("catch_interrupt_purges_then_exits_on_sigterm", "interrupt", &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

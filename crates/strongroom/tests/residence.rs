@@ -3,42 +3,33 @@
 //! can fail: an unprotected page does show up as readable, inherited, unlocked.
 #![cfg(target_os = "linux")]
 
-use std::fs::{self, File};
-use std::os::unix::fs::FileExt;
+mod common;
 
 use strongroom::probe::{ForkView, observe_fork};
-use strongroom::{ForkSafety, LockedBuffer, Need, Policy};
+use strongroom::{Error, ForkSafety, LockedBuffer, Need, Policy, Protection};
 
-/// The `VmFlags` and `Locked:` of the smaps entry holding `addr`.
-fn smaps(addr: usize) -> (Vec<String>, u64) {
-    let smaps = fs::read_to_string("/proc/self/smaps").unwrap();
-    let mut inside = false;
-    let mut locked = 0;
-    for line in smaps.lines() {
-        let mut fields = line.split_whitespace();
-        let first = fields.next().unwrap_or("");
-        if let Some((lo, hi)) = first.split_once('-')
-            && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-        {
-            inside = (lo..hi).contains(&addr);
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        match first {
-            "Locked:" => locked = fields.next().unwrap().parse().unwrap(),
-            "VmFlags:" => return (fields.map(str::to_owned).collect(), locked),
-            _ => {}
-        }
-    }
-    panic!("no smaps entry holds {addr:#x}");
+use common::smaps;
+
+/// One byte of this process's memory, read from outside through `/proc/self/mem`.
+fn read_through_proc_mem(addr: usize) -> std::io::Result<u8> {
+    Ok(common::read_proc_self_mem(addr..addr + 1)?[0])
 }
 
-fn read_through_proc_mem(addr: usize) -> std::io::Result<u8> {
-    let mut byte = [0u8];
-    File::open("/proc/self/mem")?.read_exact_at(&mut byte, addr as u64)?;
-    Ok(byte[0])
+/// A `Policy::STRICT` (memfd_secret) buffer holding `contents`, or `None` when this kernel has
+/// no `memfd_secret` (reported through `common::missing`: a failure in CI). Any other error
+/// fails the test.
+fn strict_buffer(test: &str, contents: &[u8]) -> Option<LockedBuffer> {
+    match LockedBuffer::with_policy(contents.len(), Policy::STRICT) {
+        Ok(mut buf) => {
+            buf.copy_from(contents).unwrap();
+            Some(buf)
+        }
+        Err(Error::Unsupported(Protection::SecretMemory)) => {
+            common::missing(test, "memfd_secret is not available on this kernel");
+            None
+        }
+        Err(e) => panic!("a Policy::STRICT buffer could not be made: {e}"),
+    }
 }
 
 fn anonymous() -> Policy {
@@ -80,11 +71,7 @@ fn unlocked_policy_really_leaves_pages_unlocked() {
 
 #[test]
 fn secret_memory_cannot_be_read_through_proc_self_mem() {
-    let Ok(mut buf) = LockedBuffer::with_policy(32, Policy::STRICT) else {
-        eprintln!("skipped: memfd_secret is not available on this kernel");
-        return;
-    };
-    buf.copy_from(&[0x5c; 32]).unwrap();
+    let Some(buf) = strict_buffer("secret_memory_cannot_be_read_through_proc_self_mem", &[0x5c; 32]) else { return };
     let err = read_through_proc_mem(buf.address_range().start).expect_err("memfd_secret page was readable");
     assert_eq!(err.raw_os_error(), Some(5), "expected EIO, got {err}");
 }
@@ -110,11 +97,7 @@ fn forked_child_sees_zeros_in_anonymous_secrets() {
 
 #[test]
 fn forked_child_has_no_mapping_for_secret_memory() {
-    let Ok(mut buf) = LockedBuffer::with_policy(64, Policy::STRICT) else {
-        eprintln!("skipped: memfd_secret is not available on this kernel");
-        return;
-    };
-    buf.copy_from(&[0xA5; 64]).unwrap();
+    let Some(buf) = strict_buffer("forked_child_has_no_mapping_for_secret_memory", &[0xA5; 64]) else { return };
     assert_eq!(observe_fork(buf).unwrap(), ForkView::Unmapped);
 }
 

@@ -5,17 +5,11 @@
 
 mod common;
 
-use std::fs;
+use std::process::Output;
 
 use strongroom::SecretBox;
 
 const DONE: &str = "scale child finished";
-
-fn has_cap_ipc_lock() -> bool {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    let caps = status.lines().find_map(|l| l.strip_prefix("CapEff:")).unwrap().trim();
-    u64::from_str_radix(caps, 16).unwrap() & (1 << 14) != 0
-}
 
 /// Holds `n` live secrets, checks each kept its value, prints the figures.
 fn hold(n: usize) {
@@ -35,44 +29,35 @@ fn hold(n: usize) {
     println!("{DONE}");
 }
 
-fn run(test: &str, role: &str, wrapper: &[&str]) {
-    let out = common::run_child(test, role, wrapper);
-    common::assert_finished(&out, DONE);
+/// Checks the child finished and shows its figures.
+fn report(out: &Output) {
+    common::assert_finished(out, DONE);
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{}", stdout.lines().find(|l| l.contains("live secrets")).unwrap_or(""));
 }
 
 #[test]
 fn a_hundred_thousand_secrets_fit_in_the_default_8_mib_without_privilege() {
+    const TEST: &str = "a_hundred_thousand_secrets_fit_in_the_default_8_mib_without_privilege";
     if common::is_child("scale-100k") {
-        assert!(!has_cap_ipc_lock(), "the child must not hold CAP_IPC_LOCK");
+        assert!(!common::has_cap_ipc_lock(), "the child must not hold CAP_IPC_LOCK");
         hold(100_000);
         return;
     }
-    if !common::have("prlimit") {
-        eprintln!("skipped: prlimit (util-linux) is not installed");
-        return;
-    }
-    let mut wrapper = vec!["prlimit", "--memlock=8388608:8388608"];
-    if has_cap_ipc_lock() {
-        if !common::have("setpriv") {
-            eprintln!("skipped: setpriv (util-linux) is needed to drop CAP_IPC_LOCK");
-            return;
-        }
-        wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
-    }
-    run("a_hundred_thousand_secrets_fit_in_the_default_8_mib_without_privilege", "scale-100k", &wrapper);
+    let Some(out) = common::run_child_under_memlock(TEST, "scale-100k", 8 * 1024 * 1024) else { return };
+    report(&out);
 }
 
 #[test]
 fn a_million_secrets_fit_as_root() {
+    const TEST: &str = "a_million_secrets_fit_as_root";
     if common::is_child("scale-1m") {
         hold(1_000_000);
         return;
     }
-    if !has_cap_ipc_lock() {
-        eprintln!("skipped: holding 1,000,000 locked secrets needs CAP_IPC_LOCK (run as root)");
+    if !common::has_cap_ipc_lock() {
+        common::missing(TEST, "holding 1,000,000 locked secrets needs CAP_IPC_LOCK (run as root)");
         return;
     }
-    run("a_million_secrets_fit_as_root", "scale-1m", &[]);
+    report(&common::run_child(TEST, "scale-1m", &[]));
 }

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 
+use strongroom::aead::Key;
 use strongroom::stream::{Decryptor, Encryptor, HEADER_LEN};
 use strongroom::{Error, LockedBuffer};
 
@@ -11,7 +12,7 @@ const SMALL: u8 = 6; // 64-byte chunks keep exhaustive tampering tests fast
 const CHUNK: usize = 64;
 const SEALED_CHUNK: usize = CHUNK + 16;
 
-fn seal(key: &LockedBuffer, data: &[u8], log2: u8) -> Vec<u8> {
+fn seal(key: &Key, data: &[u8], log2: u8) -> Vec<u8> {
     let mut enc = Encryptor::with_chunk_size(key, Vec::new(), log2).unwrap();
     // Odd-sized writes cross chunk boundaries at every offset.
     for piece in data.chunks(7) {
@@ -20,7 +21,7 @@ fn seal(key: &LockedBuffer, data: &[u8], log2: u8) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-fn open(key: &LockedBuffer, sealed: &[u8]) -> Result<Vec<u8>, std::io::Error> {
+fn open(key: &Key, sealed: &[u8]) -> Result<Vec<u8>, std::io::Error> {
     let mut out = Vec::new();
     let mut dec = Decryptor::new(key, sealed).map_err(std::io::Error::other)?;
     dec.read_to_end(&mut out)?;
@@ -33,7 +34,7 @@ fn data(len: usize) -> Vec<u8> {
 
 #[test]
 fn round_trips_at_every_chunk_boundary() {
-    let key = LockedBuffer::random(32).unwrap();
+    let key = Key::random().unwrap();
     for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5] {
         let sealed = seal(&key, &data(len), SMALL);
         let chunks = len.div_ceil(CHUNK).max(1); // the last chunk may be full, or empty
@@ -46,7 +47,7 @@ fn round_trips_at_every_chunk_boundary() {
 
 #[test]
 fn every_bit_flip_and_every_truncation_is_refused() {
-    let key = LockedBuffer::random(32).unwrap();
+    let key = Key::random().unwrap();
     let sealed = seal(&key, &data(2 * CHUNK + 10), SMALL);
     for bit in 0..sealed.len() * 8 {
         let mut bad = sealed.clone();
@@ -60,7 +61,7 @@ fn every_bit_flip_and_every_truncation_is_refused() {
 
 #[test]
 fn reordered_repeated_dropped_and_appended_chunks_are_refused() {
-    let key = LockedBuffer::random(32).unwrap();
+    let key = Key::random().unwrap();
     let sealed = seal(&key, &data(3 * CHUNK + 10), SMALL);
     let (header, body) = sealed.split_at(HEADER_LEN);
     let chunks: Vec<&[u8]> = body.chunks(SEALED_CHUNK).collect();
@@ -77,7 +78,7 @@ fn reordered_repeated_dropped_and_appended_chunks_are_refused() {
 
 #[test]
 fn a_failed_chunk_releases_nothing_of_itself() {
-    let key = LockedBuffer::random(32).unwrap();
+    let key = Key::random().unwrap();
     let mut sealed = seal(&key, &data(2 * CHUNK), SMALL);
     let second_chunk = HEADER_LEN + SEALED_CHUNK + 3;
     sealed[second_chunk] ^= 1;
@@ -98,8 +99,8 @@ fn a_failed_chunk_releases_nothing_of_itself() {
 
 #[test]
 fn a_wrong_key_or_a_hostile_header_is_refused() {
-    let key = LockedBuffer::random(32).unwrap();
-    let other = LockedBuffer::random(32).unwrap();
+    let key = Key::random().unwrap();
+    let other = Key::random().unwrap();
     let sealed = seal(&key, b"secret", SMALL);
     assert!(open(&other, &sealed).is_err());
     // A header asking for 2^60-byte chunks must be refused, not allocated.
@@ -109,24 +110,22 @@ fn a_wrong_key_or_a_hostile_header_is_refused() {
     let mut future = sealed.clone();
     future[8] = 2;
     assert!(matches!(Decryptor::new(&key, &future[..]), Err(Error::Format(_))));
+    // A stream key is an `aead::Key`: one of the wrong length is refused where it is made.
     let short_key = LockedBuffer::random(16).unwrap();
-    assert!(matches!(Decryptor::new(&short_key, &sealed[..]), Err(Error::InvalidParameters(_))));
+    assert!(matches!(Key::from_locked(&short_key), Err(Error::InvalidParameters(_))));
 }
 
 #[test]
 fn an_unfinished_stream_does_not_decrypt() {
-    let key = LockedBuffer::random(32).unwrap();
-    let mut enc = Encryptor::with_chunk_size(&key, Vec::new(), SMALL).unwrap();
-    enc.write_all(&data(3 * CHUNK)).unwrap();
-    // Reach into the writer without finishing: everything sealed so far is "not last".
+    let key = Key::random().unwrap();
+    // Drop the encryptor without finishing: everything sealed so far is "not last".
     let partial = {
         let mut sink = Vec::new();
-        let mut enc2 = Encryptor::with_chunk_size(&key, &mut sink, SMALL).unwrap();
-        enc2.write_all(&data(3 * CHUNK)).unwrap();
-        drop(enc2);
+        let mut enc = Encryptor::with_chunk_size(&key, &mut sink, SMALL).unwrap();
+        enc.write_all(&data(3 * CHUNK)).unwrap();
+        drop(enc);
         sink
     };
-    drop(enc);
     assert!(partial.len() > HEADER_LEN);
     assert!(open(&key, &partial).is_err());
 }

@@ -1,8 +1,16 @@
-//! Helpers shared by the integration tests: run one test of this binary in a child process.
+//! Helpers shared by the integration tests: this test binary re-run as a child process, what
+//! `/proc` says about this process, and skips that show.
+//!
+//! Each test file compiles this module on its own and uses a different part of it.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use std::fs::{self, File};
+use std::io::Write;
+use std::ops::Range;
 use std::process::{Command, Output};
+
+// Child processes ------------------------------------------------------------------------------
 
 /// The environment variable that tells a re-executed test binary it is the child.
 pub(crate) const CHILD_ENV: &str = "STRONGROOM_TEST_CHILD";
@@ -12,9 +20,9 @@ pub(crate) fn is_child(role: &str) -> bool {
     std::env::var(CHILD_ENV).is_ok_and(|v| v == role)
 }
 
-/// Re-runs exactly `test` of the current test binary, prefixed by `wrapper` (e.g. `setpriv`
-/// and its arguments), with the child marker set to `role`.
-pub(crate) fn run_child(test: &str, role: &str, wrapper: &[&str]) -> Output {
+/// A command that re-runs exactly `test` of the current test binary, prefixed by `wrapper`
+/// (e.g. `setpriv` and its arguments), with the child marker set to `role`.
+pub(crate) fn child_command(test: &str, role: &str, wrapper: &[&str]) -> Command {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let mut cmd = match wrapper.split_first() {
         Some((program, args)) => {
@@ -24,10 +32,34 @@ pub(crate) fn run_child(test: &str, role: &str, wrapper: &[&str]) -> Output {
         }
         None => Command::new(&exe),
     };
-    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, role)
-        .output()
-        .expect("the child test process starts")
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"]).env(CHILD_ENV, role);
+    cmd
+}
+
+/// Runs [`child_command`] to the end and returns what it printed.
+pub(crate) fn run_child(test: &str, role: &str, wrapper: &[&str]) -> Output {
+    child_command(test, role, wrapper).output().expect("the child test process starts")
+}
+
+/// Runs [`child_command`] under an `RLIMIT_MEMLOCK` of `limit` bytes and, when this process
+/// holds `CAP_IPC_LOCK` (which lifts the limit), without that capability. `None` when
+/// `prlimit` or `setpriv` (util-linux) is missing: then the test was reported [`missing`].
+#[track_caller]
+pub(crate) fn run_child_under_memlock(test: &str, role: &str, limit: u64) -> Option<Output> {
+    if !have("prlimit") {
+        missing(test, "prlimit (util-linux) is not installed");
+        return None;
+    }
+    let limit = format!("--memlock={limit}:{limit}");
+    let mut wrapper = vec!["prlimit", limit.as_str()];
+    if has_cap_ipc_lock() {
+        if !have("setpriv") {
+            missing(test, "setpriv (util-linux) is needed to drop CAP_IPC_LOCK");
+            return None;
+        }
+        wrapper.extend(["setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"]);
+    }
+    Some(run_child(test, role, &wrapper))
 }
 
 /// Whether `program` can be found on PATH.
@@ -44,4 +76,89 @@ pub(crate) fn assert_finished(out: &Output, done: &str) {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// Skips ----------------------------------------------------------------------------------------
+
+/// Whether CI promises this test environment: `CI=true` and running as root. `.ci/run`
+/// installs util-linux (`prlimit`, `setpriv`), CI's kernel has `memfd_secret`, and root
+/// holds `CAP_IPC_LOCK`; there, a missing prerequisite is a failure, not a skip.
+pub(crate) fn ci_promises_environment() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true") && is_root()
+}
+
+/// Reports that `test` did not run, and why, where `cargo test` shows it: libtest captures
+/// only the `print!` family, so this writes to the process's stderr directly.
+pub(crate) fn skip(test: &str, reason: &str) {
+    let line = format!("SKIPPED {test}: {reason}\n");
+    // One write, so that parallel tests do not interleave within the line. If stderr itself
+    // is gone there is nowhere left to report to.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// A prerequisite of `test` is missing: a failure where CI promises the environment
+/// ([`ci_promises_environment`]), a visible skip elsewhere. The caller returns after this.
+#[track_caller]
+pub(crate) fn missing(test: &str, what: &str) {
+    assert!(!ci_promises_environment(), "{test}: {what}, but CI (CI=true, running as root) promises it");
+    skip(test, what);
+}
+
+// What /proc says about this process -----------------------------------------------------------
+
+/// The value of `key` in `/proc/self/status`, trimmed.
+pub(crate) fn status_field(key: &str) -> String {
+    let status = fs::read_to_string("/proc/self/status").expect("/proc/self/status is readable");
+    let value = status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"));
+    value.trim().to_owned()
+}
+
+/// Whether this process holds `CAP_IPC_LOCK` (capability 14), which lifts `RLIMIT_MEMLOCK`.
+pub(crate) fn has_cap_ipc_lock() -> bool {
+    u64::from_str_radix(&status_field("CapEff"), 16).expect("CapEff is hexadecimal") & (1 << 14) != 0
+}
+
+/// Whether this process runs as root (effective user id 0).
+pub(crate) fn is_root() -> bool {
+    // `Uid:` lists the real, effective, saved and filesystem ids.
+    status_field("Uid").split_whitespace().nth(1) == Some("0")
+}
+
+/// Reads `range` of this process's memory from outside, through `/proc/self/mem`: the kernel
+/// reads the pages, so unreadable pages (memfd_secret, unmapped) are an error, never a fault.
+#[cfg(unix)]
+pub(crate) fn read_proc_self_mem(range: Range<usize>) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut bytes = vec![0u8; range.len()];
+    File::open("/proc/self/mem")?.read_exact_at(&mut bytes, range.start as u64)?;
+    Ok(bytes)
+}
+
+/// The `VmFlags` and `Locked:` (kB) of the `/proc/self/smaps` entry holding `addr`.
+pub(crate) fn smaps(addr: usize) -> (Vec<String>, u64) {
+    let smaps = fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps is readable");
+    let mut inside = false;
+    let mut locked = 0;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((lo, hi)) = first.split_once('-')
+            && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+        {
+            inside = (lo..hi).contains(&addr);
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        match first {
+            "Locked:" => locked = fields.next().unwrap().parse().unwrap(),
+            "VmFlags:" => return (fields.map(str::to_owned).collect(), locked),
+            _ => {}
+        }
+    }
+    panic!("no smaps entry holds {addr:#x}");
 }
