@@ -1,10 +1,11 @@
-//! The registry of live secret objects, and the [`Tracked`] cell each one lives in.
+//! The registry of live secret objects, and the [`Tracked`] handle each one is owned by.
 //!
 //! Every secret object (`LockedBuffer`, `SecretBox`, `SecretVec`, `SecretString`) keeps its
-//! state in a cell at a fixed address: a header (an atomic borrow count and purge flags, and
-//! how to wipe the value) followed by the value. The registry is a table of pointers to
-//! those headers, so [`purge_all`] reaches every live one. Registering costs a thread-local
-//! pop and one store; unregistering a store, a load and a push: no lock, no reference count.
+//! value in a block at a fixed address, and a row in a table of ordinary heap memory: an
+//! atomic borrow count with purge flags, the value's address, and how to wipe it. The table
+//! is never freed, so [`purge_all`] reaches every live value by walking it. Registering costs
+//! a thread-local pop and three stores; unregistering a store, a load and a push: no lock, no
+//! reference count, and no byte of locked memory beyond the value's own.
 //!
 //! **Wiping under borrows.** A purge wipes a secret at once if nobody is borrowing it;
 //! otherwise it marks it pending, and the last borrow to end wipes it. Either way the wipe
@@ -13,13 +14,13 @@
 //! value stays valid and dropping it later is an ordinary drop.
 //!
 //! **Purging while owners drop.** A purge counts itself in `purges` before it reads the
-//! table; an owner clears its entry before it reads `purges`, and if a purge is running it
-//! waits for it to end before freeing the cell. Both sides use sequentially consistent
-//! operations, so either the purge sees the entry cleared, or the owner sees the purge and
-//! waits: a purge never touches a freed cell.
+//! table; an owner clears its row's value before it reads `purges`, and if a purge is running
+//! it waits for it to end before freeing the value or giving the row back. Both sides use
+//! sequentially consistent operations, so either the purge sees the row cleared, or the owner
+//! sees the purge and waits: a purge never touches a freed value or a reused row.
 //!
-//! A forked child starts a registry of its own ([`PerGeneration`]); what it inherited from
-//! its parent is not in it (pooled cells were wiped or withheld by the kernel at the fork).
+//! A forked child starts a table of its own ([`PerGeneration`]); what it inherited from its
+//! parent is not in it (pooled values were wiped or withheld by the kernel at the fork).
 
 use std::alloc::Layout;
 use std::cell::{Cell as ThreadFlag, RefCell, UnsafeCell};
@@ -39,7 +40,7 @@ use crate::sys::{PerGeneration, Stamp};
 
 /// How a secret object's contents are destroyed.
 pub(crate) trait Wipe {
-    /// Whether the value may still be used and dropped in a forked child: its cell is
+    /// Whether the value may still be used and dropped in a forked child: its block is
     /// ordinary heap memory (a copy in the child) and it copes on its own with protected
     /// pages the kernel wiped or withheld at the fork. If not, every use in a child is
     /// [`Error::LostToFork`] and a child leaks it untouched.
@@ -82,113 +83,105 @@ const PURGED: u32 = 1 << 31;
 const PENDING: u32 = 1 << 30;
 const BORROWS: u32 = PENDING - 1;
 
-/// The start of every cell: all a purge needs, whatever the value's type.
-#[repr(C)]
-struct Header {
+/// One row of the table: a tracked secret's borrow count and purge flags, where its value
+/// is, and how to wipe it. Rows live in ordinary heap memory (nothing here is secret) and are
+/// never freed, so a purge can always touch them; the value itself stays in its own block,
+/// which costs no extra locked memory.
+struct Entry {
     state: AtomicU32,
-    /// `finish_purge::<S>` for the cell's `S`: wipes the value if a purge is pending and
-    /// nobody borrows it.
-    finish_purge: unsafe fn(NonNull<Header>),
+    /// The value (an `UnsafeCell<S>`), type-erased; null while the row is free.
+    value: AtomicPtr<()>,
+    /// `finish_purge::<S>` for that value's `S`. Written only while the row is free and no
+    /// purge is running (see `Registry::unregister`), read only after `value` was seen set.
+    finish: UnsafeCell<Option<unsafe fn(&Entry)>>,
 }
 
-#[repr(C)]
-struct Cell<S> {
-    header: Header,
-    value: UnsafeCell<S>,
-}
+// SAFETY: `state` and `value` are atomics. `finish` is written only by the owner that is
+// about to publish the row (before its Release store of `value`), when no purge can be
+// reading it: purges read it only after an Acquire load of a non-null `value`, and the row
+// is handed to a new owner only after its previous owner waited out every running purge.
+unsafe impl Sync for Entry {}
 
-/// Starts a borrow, or fails once a purge has begun.
-///
-/// # Safety
-/// `header` must be the header of a live cell.
-unsafe fn acquire(header: NonNull<Header>) -> Result<()> {
-    // SAFETY: the caller guarantees the header is live; `state` is an atomic.
-    let state = unsafe { &header.as_ref().state };
-    let before = state.fetch_add(1, Ordering::Acquire);
-    if before & (PURGED | PENDING) != 0 {
-        // SAFETY: the borrow just counted is ours to end; the header is live (above).
-        unsafe { end_borrow(header) };
-        return Err(Error::Destroyed);
+impl Entry {
+    /// Starts a borrow, or fails once a purge has begun.
+    fn acquire(&self) -> Result<()> {
+        let before = self.state.fetch_add(1, Ordering::Acquire);
+        if before & (PURGED | PENDING) != 0 {
+            self.end_borrow();
+            return Err(Error::Destroyed);
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Ends a borrow; the last one out of a secret with a purge pending wipes it.
-///
-/// # Safety
-/// `header` must be the header of a live cell, and the caller must hold a borrow of it that
-/// it gives up here (no reference into the value made under it may be used afterwards).
-unsafe fn end_borrow(header: NonNull<Header>) {
-    // SAFETY: the header is live (caller); `state` is an atomic and `finish_purge` was
-    // written before the cell was shared and never changes.
-    let (state, finish) = unsafe { (&header.as_ref().state, header.as_ref().finish_purge) };
-    let before = state.fetch_sub(1, Ordering::Release);
-    if before & BORROWS == 1 && before & PENDING != 0 {
-        // SAFETY: the cell is live, and the caller's was the last borrow.
-        unsafe { finish(header) };
+    /// Ends a borrow; the last one out of a secret with a purge pending wipes it.
+    fn end_borrow(&self) {
+        let before = self.state.fetch_sub(1, Ordering::Release);
+        if before & BORROWS == 1 && before & PENDING != 0 {
+            self.finish();
+        }
     }
-}
 
-/// Wipes the value behind `header` if a purge is pending and nobody borrows it; of all
-/// callers racing here, exactly one wins.
-///
-/// # Safety
-/// `header` must be the header of a live `Cell<S>`.
-unsafe fn finish_purge<S: Wipe>(header: NonNull<Header>) {
-    // SAFETY: the header is live (caller).
-    let state = unsafe { &header.as_ref().state };
-    if state.compare_exchange(PENDING, PURGED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        let cell = header.cast::<Cell<S>>();
-        // SAFETY: `Cell` is `repr(C)` with the header first, so `cell` is the `Cell<S>`
-        // (caller). The state went from "pending, no borrows" to "purged": no borrow exists
-        // and none can start (`acquire` fails once PENDING or PURGED is set), and the owner
-        // is not dropping it (it waits for running purges, and a deferred wipe runs inside a
-        // borrow the owner gave out), so this `&mut` is the only access to the value. It is
-        // reached through `UnsafeCell::raw_get`, never through a reference to the cell.
-        unsafe { (*UnsafeCell::raw_get(&raw const (*cell.as_ptr()).value)).wipe() }
+    /// Marks the secret for a purge, and wipes it now if nobody borrows it.
+    fn purge(&self) {
+        let before = self.state.fetch_or(PENDING, Ordering::AcqRel);
+        if before & (PURGED | PENDING) == 0 && before & BORROWS == 0 {
+            self.finish();
+        }
+        // Otherwise it was purged already, or the last borrow will wipe it.
+    }
+
+    fn finish(&self) {
+        // SAFETY: `finish` was written before `value` was published, which every caller saw
+        // (an owner registered its row; a purge loaded `value` non-null), and it is not
+        // rewritten while the row is in use (see the `Sync` impl).
+        if let Some(finish) = unsafe { *self.finish.get() } {
+            // SAFETY: the row is in use, so `finish` matches the type of its value.
+            unsafe { finish(self) }
+        }
     }
 }
 
-/// Marks the cell behind `header` for a purge, and wipes it now if nobody borrows it.
+/// Wipes the value of `entry` if a purge is pending and nobody borrows it; of all callers
+/// racing here, exactly one wins.
 ///
 /// # Safety
-/// `header` must be the header of a live cell.
-unsafe fn purge_one(header: NonNull<Header>) {
-    // SAFETY: the header is live (caller).
-    let (state, finish) = unsafe { (&header.as_ref().state, header.as_ref().finish_purge) };
-    let before = state.fetch_or(PENDING, Ordering::AcqRel);
-    if before & (PURGED | PENDING) == 0 && before & BORROWS == 0 {
-        // SAFETY: the header is live (caller).
-        unsafe { finish(header) };
+/// `entry` must be in use by a live `Tracked<S, _>` (so `value` points to its `UnsafeCell<S>`).
+unsafe fn finish_purge<S: Wipe>(entry: &Entry) {
+    if entry.state.compare_exchange(PENDING, PURGED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        let value = entry.value.load(Ordering::Acquire).cast::<UnsafeCell<S>>();
+        // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state
+        // went from "pending, no borrows" to "purged": no borrow exists and none can start
+        // (`acquire` fails once PENDING or PURGED is set), and the owner is not dropping it
+        // (it waits for running purges, and a deferred wipe runs inside a borrow the owner
+        // gave out), so this `&mut` is the only access to the value while it lives.
+        unsafe { (*UnsafeCell::raw_get(value)).wipe() }
     }
-    // Otherwise it was purged already, or the last borrow will wipe it.
 }
 
-/// Sentinel index of a cell not (yet) in the registry.
-const UNREGISTERED: u32 = u32::MAX;
-
-/// The owner's handle to a tracked secret: the cell, allocated from `A` (protected memory
+/// The owner's handle to a tracked secret: the value in a block from `A` (protected memory
 /// for values that are secret bytes themselves, the ordinary heap for handles to memory
-/// protected elsewhere), and its entry in the registry.
+/// protected elsewhere), and its row in the registry.
 pub(crate) struct Tracked<S: Wipe, A: Allocator = Global> {
-    cell: NonNull<Cell<S>>,
-    alloc: A,
+    value: NonNull<UnsafeCell<S>>,
+    /// The row, once registered (always, after construction).
+    entry: Option<NonNull<Entry>>,
     index: u32,
     stamp: Stamp,
+    alloc: A,
     _owns: PhantomData<S>,
 }
 
-// SAFETY: the handle owns its cell and the S in it (like a Box); moving the handle moves
-// that ownership. The registry's pointer to the header is only used under the purge
-// protocol, which is thread-safe (atomics). The allocator moves with it (A: Send).
+// SAFETY: the handle owns its block and the S in it (like a Box); moving the handle moves
+// that ownership. Its row is only used through atomics under the purge protocol, which is
+// thread-safe. The allocator moves with it (A: Send).
 unsafe impl<S: Wipe + Send, A: Allocator + Send> Send for Tracked<S, A> {}
 // SAFETY: shared borrows hand `&S` to several threads (S: Sync), and a purge on another
 // thread takes `&mut S` only when no borrow exists (S: Send), as the state protocol ensures.
 unsafe impl<S: Wipe + Send + Sync, A: Allocator + Sync> Sync for Tracked<S, A> {}
 
 impl<S: Wipe> Tracked<S> {
-    /// Tracks `value` in a cell on the ordinary heap (for handles to protected memory: the
-    /// cell holds no secret bytes itself) and registers it for purging.
+    /// Tracks `value` in a block on the ordinary heap (for handles to protected memory: the
+    /// block holds no secret bytes itself) and registers it for purging.
     pub(crate) fn new(value: S) -> Result<Self> {
         Tracked::new_in(Global, value)
     }
@@ -202,51 +195,39 @@ impl<S: Wipe> Tracked<S> {
 }
 
 impl<S: Wipe, A: Allocator> Tracked<S, A> {
-    fn allocate(alloc: &A) -> Result<NonNull<Cell<S>>> {
-        let block = alloc.allocate_zeroed(Layout::new::<Cell<S>>()).map_err(|_| secure_alloc::take_last_error())?;
-        let cell = block.cast::<Cell<S>>();
-        // SAFETY: the block is fresh, sized and aligned for a `Cell<S>` (its layout), and
-        // ours alone; writing the header through a raw field pointer creates no reference.
-        unsafe {
-            (&raw mut (*cell.as_ptr()).header)
-                .write(Header { state: AtomicU32::new(0), finish_purge: finish_purge::<S> });
-        }
-        Ok(cell)
+    fn allocate(alloc: A) -> Result<Self> {
+        let block = alloc.allocate_zeroed(Layout::new::<S>()).map_err(|_| secure_alloc::take_last_error())?;
+        let value = block.cast::<UnsafeCell<S>>();
+        Ok(Tracked { value, entry: None, index: 0, stamp: Stamp::now(), alloc, _owns: PhantomData })
     }
 
-    /// A pointer to the value, derived from the cell's own pointer through the `UnsafeCell`.
+    /// A pointer to the value, derived from the block's own pointer through the `UnsafeCell`.
     fn value_ptr(&self) -> NonNull<S> {
-        // SAFETY: `self.cell` is live while the handle exists; `raw_get` on a raw field
-        // pointer makes no reference to the cell, and the result is non-null (inside it).
-        unsafe { NonNull::new_unchecked(UnsafeCell::raw_get(&raw const (*self.cell.as_ptr()).value)) }
+        // SAFETY: `raw_get` on the block's pointer makes no reference, and the result is the
+        // same non-null address.
+        unsafe { NonNull::new_unchecked(UnsafeCell::raw_get(self.value.as_ptr())) }
     }
 
-    fn header(&self) -> NonNull<Header> {
-        self.cell.cast()
-    }
-
-    /// Tracks `value` in a cell from `alloc` and registers it for purging.
+    /// Tracks `value` in a block from `alloc` and registers it for purging.
     pub(crate) fn new_in(alloc: A, value: S) -> Result<Self> {
-        let cell = Self::allocate(&alloc)?;
-        // SAFETY: the cell is fresh and ours; its value field is sized and aligned for S.
-        unsafe { UnsafeCell::raw_get(&raw const (*cell.as_ptr()).value).write(value) };
-        let mut tracked = Tracked { cell, alloc, index: UNREGISTERED, stamp: Stamp::now(), _owns: PhantomData };
+        let mut tracked = Self::allocate(alloc)?;
+        // SAFETY: the block is fresh, ours, and sized and aligned for S (its layout).
+        unsafe { tracked.value_ptr().write(value) };
         tracked.register()?;
         Ok(tracked)
     }
 
-    /// Builds the value in place: starts from all-zero bytes in a cell from `alloc` and
+    /// Builds the value in place: starts from all-zero bytes in a block from `alloc` and
     /// lets `init` fill it in (so a secret never passes through the stack on its way in),
     /// then registers it for purging.
     pub(crate) fn zeroed_in(alloc: A, init: impl FnOnce(&mut S)) -> Result<Self>
     where
         S: bytemuck::Zeroable,
     {
-        let cell = Self::allocate(&alloc)?;
-        // Unregistered until `init` returns: if it panics, the drop frees the cell as usual.
-        let mut tracked = Tracked { cell, alloc, index: UNREGISTERED, stamp: Stamp::now(), _owns: PhantomData };
-        // SAFETY: the block came zeroed and all-zero bytes are a valid S (S: Zeroable); the
-        // cell is not registered yet, so this `&mut` is the only access to the value.
+        // Unregistered until `init` returns: if it panics, the drop frees the block as usual.
+        let mut tracked = Self::allocate(alloc)?;
+        // SAFETY: the block came zeroed and all-zero bytes are a valid S (S: Zeroable); it is
+        // not registered yet, so this `&mut` is the only access to the value.
         init(unsafe { tracked.value_ptr().as_mut() });
         tracked.register()?;
         Ok(tracked)
@@ -255,14 +236,26 @@ impl<S: Wipe, A: Allocator> Tracked<S, A> {
     fn register(&mut self) -> Result<()> {
         let registry = REGISTRY.get();
         let index = registry.take_index()?;
-        // Release: a purge that finds the entry sees the header and value written above.
-        registry.entry(index).store(self.header().as_ptr(), Ordering::Release);
+        let entry = registry.entry(index);
+        // SAFETY: the row is free (just taken) and no purge reads `finish` of a free row.
+        unsafe { *entry.finish.get() = Some(finish_purge::<S>) };
+        entry.state.store(0, Ordering::Relaxed);
+        // Release: a purge that finds the value sees `finish`, the state and the value.
+        entry.value.store(self.value.as_ptr().cast(), Ordering::Release);
+        self.entry = Some(NonNull::from(entry));
         self.index = index;
         Ok(())
     }
 
-    /// Fails in a forked child when the cell itself lived in memory the kernel wiped or
-    /// withheld at the fork (protected memory); a heap cell is a plain copy there.
+    fn entry(&self) -> Result<&Entry> {
+        let entry = self.entry.ok_or(Error::Internal("a secret was used before it was registered"))?;
+        // SAFETY: rows are never freed (the table is leaked), even in a forked child, where
+        // the parent's table is an inherited copy.
+        Ok(unsafe { entry.as_ref() })
+    }
+
+    /// Fails in a forked child when the value lived in memory the kernel wiped or withheld
+    /// at the fork (protected memory); a heap block is a plain copy there.
     fn check_alive(&self) -> Result<()> {
         if S::SURVIVES_FORK { Ok(()) } else { self.stamp.ensure_current() }
     }
@@ -280,11 +273,11 @@ impl<S: Wipe, A: Allocator> Tracked<S, A> {
     /// Starts a borrow that a guard ends when it drops.
     pub(crate) fn expose(&self) -> Result<Exposed<'_, S>> {
         self.check_alive()?;
-        // SAFETY: the cell is live while `self` is.
-        unsafe { acquire(self.header()) }?;
-        // SAFETY: the cell outlives the guard (which borrows `self`), and ending the borrow
-        // just started is what `end_borrow` does.
-        let end = unsafe { EndBorrow::new(self.header().cast(), end_borrow_erased) };
+        let entry = self.entry()?;
+        entry.acquire()?;
+        // SAFETY: the row is never freed, and ending the borrow just started is what
+        // `end_borrow` does.
+        let end = unsafe { EndBorrow::new(NonNull::from(entry).cast(), end_borrow_erased) };
         // SAFETY: a borrow is held until `end` runs, so no purge wipes the value meanwhile;
         // `&self` rules out `&mut` access through this handle, the only other way in.
         Ok(unsafe { Exposed::new(self.value_ptr(), end) })
@@ -293,44 +286,42 @@ impl<S: Wipe, A: Allocator> Tracked<S, A> {
     /// Like [`expose`](Self::expose), mutably.
     pub(crate) fn expose_mut(&mut self) -> Result<ExposedMut<'_, S>> {
         self.check_alive()?;
-        // SAFETY: the cell is live while `self` is.
-        unsafe { acquire(self.header()) }?;
-        // SAFETY: the cell outlives the guard (which borrows `self` mutably), and ending the
-        // borrow just started is what `end_borrow` does.
-        let end = unsafe { EndBorrow::new(self.header().cast(), end_borrow_erased) };
+        let entry = self.entry()?;
+        entry.acquire()?;
+        // SAFETY: the row is never freed, and ending the borrow just started is what
+        // `end_borrow` does.
+        let end = unsafe { EndBorrow::new(NonNull::from(entry).cast(), end_borrow_erased) };
         // SAFETY: a borrow is held until `end` runs (no purge wipes meanwhile), and
         // `&mut self`, held by the guard, rules out every other access to the value.
         Ok(unsafe { ExposedMut::new(self.value_ptr(), end) })
     }
 
-    /// The cell's block and layout, as its allocator knows them (e.g. to ask which
+    /// The value's block and layout, as its allocator knows them (e.g. to ask which
     /// protections its memory got).
     pub(crate) fn block(&self) -> (NonNull<u8>, Layout) {
-        (self.cell.cast(), Layout::new::<Cell<S>>())
+        (self.value.cast(), Layout::new::<S>())
     }
 
     /// What purges this one secret as [`purge_all`] would, without touching any other (for
     /// unit tests, which run in parallel in one process).
     #[cfg(test)]
     pub(crate) fn purger(&self) -> Purger {
-        Purger(self.header())
+        Purger(self.entry.expect("registered"))
     }
 
     /// Whether a purge has reached this secret.
     pub(crate) fn purged(&self) -> bool {
-        if self.check_alive().is_err() {
-            return true;
+        match (self.check_alive(), self.entry()) {
+            (Ok(()), Ok(entry)) => entry.state.load(Ordering::Acquire) & (PURGED | PENDING) != 0,
+            _ => true,
         }
-        // SAFETY: the cell is live while `self` is; `state` is an atomic.
-        let state = unsafe { &self.header().as_ref().state };
-        state.load(Ordering::Acquire) & (PURGED | PENDING) != 0
     }
 }
 
-/// Purges one secret from outside its owner, the way [`purge_all`] reaches it: through the
-/// cell's raw address, never through a reference to the owner.
+/// Purges one secret from outside its owner, the way [`purge_all`] reaches it: through its
+/// row, never through a reference to the owner.
 #[cfg(test)]
-pub(crate) struct Purger(NonNull<Header>);
+pub(crate) struct Purger(NonNull<Entry>);
 
 #[cfg(test)]
 impl Purger {
@@ -339,41 +330,42 @@ impl Purger {
     /// # Safety
     /// The secret this came from must still be alive (not dropped).
     pub(crate) unsafe fn purge(&self) {
-        // SAFETY: the caller keeps the secret, and so its cell, alive.
-        unsafe { purge_one(self.0) }
+        // SAFETY: rows are never freed, and the caller keeps the row's owner alive, so the
+        // row still describes its value.
+        unsafe { self.0.as_ref() }.purge();
     }
 }
 
-/// [`end_borrow`] for an [`EndBorrow`].
+/// [`Entry::end_borrow`] for an [`EndBorrow`].
 ///
 /// # Safety
-/// As for `end_borrow`, with `header` type-erased.
-unsafe fn end_borrow_erased(header: NonNull<()>) {
-    // SAFETY: the caller (an `EndBorrow` made in `expose`/`expose_mut`) passes the erased
-    // header of a cell that is live for the guard's lifetime, whose borrow it ends once.
-    unsafe { end_borrow(header.cast()) }
+/// `entry` must be a row (type-erased) whose borrow the caller ends, once.
+unsafe fn end_borrow_erased(entry: NonNull<()>) {
+    // SAFETY: the caller (an `EndBorrow` made in `expose`/`expose_mut`) passes a row of the
+    // leaked, never-freed table.
+    unsafe { entry.cast::<Entry>().as_ref() }.end_borrow();
 }
 
 impl<S: Wipe, A: Allocator> Drop for Tracked<S, A> {
     fn drop(&mut self) {
         let current = self.stamp.is_current();
         if !current && !S::SURVIVES_FORK {
-            // A forked child: the cell is zeros or unmapped; no valid S to drop, no block to
+            // A forked child: the block is zeros or unmapped; no valid S to drop, no block to
             // return to this generation's allocator. The child's exit releases everything.
             return;
         }
-        // In a forked child the index is one of the parent's registry: nothing to undo.
-        if current && self.index != UNREGISTERED {
+        // In a forked child the row is one of the parent's table: nothing to undo.
+        if current && self.entry.is_some() {
             REGISTRY.get().unregister(self.index);
         }
         let value = self.value_ptr();
-        // SAFETY: the entry is gone and no purge is running (`unregister` waited), no borrow
+        // SAFETY: the row is free and no purge is running (`unregister` waited), no borrow
         // exists (`&mut self`), so the value is ours alone; it is dropped exactly once, and
         // the block is returned to the allocator it came from with the layout it had.
         unsafe {
             (*value.as_ptr()).wipe_before_drop();
             value.drop_in_place();
-            self.alloc.deallocate(self.cell.cast(), Layout::new::<Cell<S>>());
+            self.alloc.deallocate(self.value.cast(), Layout::new::<S>());
         }
     }
 }
@@ -388,8 +380,8 @@ const BATCH: usize = 64;
 
 /// The table of one fork generation.
 struct Registry {
-    /// Each chunk is `CHUNK` entries, null where no live secret is registered.
-    chunks: Box<[AtomicPtr<AtomicPtr<Header>>]>,
+    /// Each chunk is `CHUNK` rows (its first row here), null until made.
+    chunks: Box<[AtomicPtr<Entry>]>,
     /// Indices never handed out start here.
     fresh: AtomicUsize,
     /// Indices given back by threads that held too many, or that exited.
@@ -439,14 +431,14 @@ impl Registry {
         self.spare.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entry for `index`, whose chunk exists (indices are handed out only after their
+    /// The row for `index`, whose chunk exists (indices are handed out only after their
     /// chunk is made).
     #[inline]
-    fn entry(&self, index: u32) -> &AtomicPtr<Header> {
+    fn entry(&self, index: u32) -> &Entry {
         let index = index as usize;
         let chunk = self.chunks[index / CHUNK].load(Ordering::Acquire);
         debug_assert!(!chunk.is_null(), "an index is handed out only once its chunk exists");
-        // SAFETY: the chunk exists (above) and is `CHUNK` atomics, leaked and never freed;
+        // SAFETY: the chunk exists (above) and is `CHUNK` rows, leaked and never freed;
         // `index % CHUNK` is inside it.
         unsafe { &*chunk.add(index % CHUNK) }
     }
@@ -456,7 +448,7 @@ impl Registry {
         if !self.chunks[n].load(Ordering::Acquire).is_null() {
             return;
         }
-        let fresh: Box<[AtomicPtr<Header>]> = zeroed_atomics(CHUNK);
+        let fresh: Box<[Entry]> = zeroed_rows(CHUNK);
         let fresh = Box::leak(fresh).as_mut_ptr();
         if self.chunks[n].compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire).is_err() {
             // SAFETY: `fresh` was leaked just above from a boxed slice of `CHUNK` entries
@@ -532,10 +524,10 @@ impl Registry {
         }
     }
 
-    /// Takes a cell out of the table; returns once no purge can still be touching it.
+    /// Takes a value out of the table; returns once no purge can still be touching it.
     fn unregister(&self, index: u32) {
         // SeqCst, paired with `purge`: see the module docs.
-        self.entry(index).store(ptr::null_mut(), Ordering::SeqCst);
+        self.entry(index).value.store(ptr::null_mut(), Ordering::SeqCst);
         if self.purges.load(Ordering::SeqCst) != 0 && !PURGING_HERE.try_with(ThreadFlag::get).unwrap_or(false) {
             while self.purges.load(Ordering::Acquire) != 0 {
                 std::thread::yield_now();
@@ -544,7 +536,7 @@ impl Registry {
         self.give_index(index);
     }
 
-    /// Purges every cell in the table. Takes no lock and runs no destructor of ours, so it
+    /// Purges every value in the table. Takes no lock and runs no destructor of ours, so it
     /// may run on a thread that holds any lock, just before an abort.
     fn purge(&self) {
         let _ = PURGING_HERE.try_with(|flag| flag.set(true));
@@ -556,13 +548,13 @@ impl Registry {
                 continue;
             }
             for i in 0..CHUNK {
-                // SAFETY: a non-null chunk is `CHUNK` leaked atomics, never freed.
+                // SAFETY: a non-null chunk is `CHUNK` leaked rows, never freed.
                 let entry = unsafe { &*chunk.add(i) };
-                if let Some(header) = NonNull::new(entry.load(Ordering::SeqCst)) {
-                    // SAFETY: the entry was set when we read it, and its owner, having
-                    // cleared it, waits for `purges` to fall back before freeing the cell
-                    // (module docs), so the cell stays live until we are done.
-                    unsafe { purge_one(header) };
+                // The value was registered when we read it, and its owner, having cleared
+                // it, waits for `purges` to fall back before freeing it or reusing the row
+                // (module docs), so the row describes a live value until we are done.
+                if !entry.value.load(Ordering::SeqCst).is_null() {
+                    entry.purge();
                 }
             }
         }
@@ -576,6 +568,14 @@ fn zeroed_atomics<T>(len: usize) -> Box<[AtomicPtr<T>]> {
     let zeroed = Box::<[AtomicPtr<T>]>::new_zeroed_slice(len);
     // SAFETY: an `AtomicPtr<T>` has the representation of a `*mut T`, and all-zero bytes
     // are the null pointer, a valid value.
+    unsafe { zeroed.assume_init() }
+}
+
+/// `len` free rows, from zeroed memory.
+fn zeroed_rows(len: usize) -> Box<[Entry]> {
+    let zeroed = Box::<[Entry]>::new_zeroed_slice(len);
+    // SAFETY: all-zero bytes are a valid free row: a zero `AtomicU32`, a null `AtomicPtr`,
+    // and `None` for the `Option` of a function pointer (guaranteed to be all zeros).
     unsafe { zeroed.assume_init() }
 }
 
@@ -601,23 +601,29 @@ mod tests {
     }
 
     #[test]
-    fn indices_are_reused_after_drop() {
+    fn rows_are_reused_after_drop_and_start_clean() {
         let first = Tracked::new(Bytes([1; 8])).unwrap();
         let index = first.index;
+        // SAFETY: `first` is alive.
+        unsafe { first.purger().purge() };
+        assert!(first.purged());
         drop(first);
         let again = Tracked::new(Bytes([2; 8])).unwrap();
-        assert_eq!(again.index, index, "a freed index is the next one handed out");
+        assert_eq!(again.index, index, "a freed row is the next one handed out");
+        assert!(!again.purged(), "a reused row starts unpurged");
+        assert_eq!(again.with(|b| b.0).unwrap(), [2; 8]);
     }
 
     #[test]
-    fn a_guard_dropped_by_value_after_a_purge_wipes_without_undefined_behaviour() {
-        // Miri checks this one: the deferred wipe runs while the guard is being dropped.
+    fn a_purge_waits_for_no_borrow_and_the_last_borrow_wipes() {
         let tracked = Tracked::new(Bytes([7; 8])).unwrap();
-        let guard = tracked.expose().unwrap();
+        let (a, b) = (tracked.expose().unwrap(), tracked.expose().unwrap());
         // SAFETY: `tracked` is alive.
         unsafe { tracked.purger().purge() };
-        assert_eq!(guard.0, [7; 8], "a borrowed secret is intact until its guard drops");
-        drop(guard);
+        assert_eq!(a.0, [7; 8], "a borrowed secret is intact until its last guard drops");
+        drop(a);
+        assert_eq!(b.0, [7; 8]);
+        drop(b);
         assert!(tracked.purged());
         assert!(matches!(tracked.expose(), Err(Error::Destroyed)));
     }
