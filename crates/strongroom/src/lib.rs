@@ -51,12 +51,27 @@
 //! live (guard pages that kill, pages that smaps reports locked, memory root cannot read).
 #![deny(unsafe_code)]
 
-// The two layers allowed to hold unsafe code: every block carries a `// SAFETY:` argument,
-// enforced by `clippy::undocumented_unsafe_blocks` (workspace lints).
+// The modules allowed to hold unsafe code, and why each needs it. Every block carries a
+// `// SAFETY:` argument (enforced by `clippy::undocumented_unsafe_blocks`, workspace lints).
+/// Guarded regions, the pool, `SecureAlloc`, strict cells: raw pointers into mappings.
 #[allow(unsafe_code)]
 mod alloc;
+/// The end of a counted borrow, carried as a raw pointer.
+#[allow(unsafe_code)]
+mod borrow;
+/// The guards: a raw pointer to the value, so a deferred wipe never runs under a reference.
+#[allow(unsafe_code)]
+mod exposed;
+/// The purge registry: cells at fixed addresses, reached by raw pointers from the table.
+#[allow(unsafe_code)]
+mod purge;
+/// The platform layer: system calls.
 #[allow(unsafe_code)]
 mod sys;
+/// Unit-test helpers that read raw memory.
+#[cfg(test)]
+#[allow(unsafe_code)]
+mod testing;
 
 pub mod aead;
 mod buffer;
@@ -65,13 +80,14 @@ mod crypto;
 pub mod doctor;
 mod enclave;
 mod error;
-mod exposed;
 pub mod kdf;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;
-mod purge;
 mod secret;
+// The secure stack switches stacks (psm) over pages it maps itself: raw pointers to its
+// pages, and a `// SAFETY:` argument on every block like the modules above.
+#[allow(unsafe_code)]
 pub mod stack;
 
 pub use alloc::secure_alloc::{Placement, SecureAlloc};
