@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::time::Instant;
 
-use strongroom::LockedBuffer;
+use strongroom::aead::Key;
 use strongroom::stream::{Decryptor, Encryptor};
 
 /// Peak resident set size (VmHWM) in KiB.
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // tmpfs when there is one, so the figures measure the stream rather than the disk.
     let dir = if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() };
     let path = dir.join(format!("strongroom-stream-{}.bin", std::process::id()));
-    let key = LockedBuffer::random(32)?;
+    let key = Key::random()?;
     let block = vec![0x5au8; 1 << 20];
 
     // The stream alone: encrypt into a sink.

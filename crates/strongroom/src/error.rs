@@ -134,9 +134,10 @@ pub enum Error {
 /// use strongroom::{Error, FormatError, aead::Key, stream::Decryptor};
 ///
 /// let key = Key::random()?;
-/// match Decryptor::new(&key, Cursor::new(b"not a stream")) {
+/// match Decryptor::new(&key, Cursor::new([b'x'; 64])) {
 ///     Err(Error::Format(FormatError::NotAStream)) => {}
-///     other => panic!("unexpected: {other:?}"),
+///     Err(other) => panic!("unexpected error: {other:?}"),
+///     Ok(_) => panic!("garbage was accepted"),
 /// }
 /// # Ok::<(), strongroom::Error>(())
 /// ```

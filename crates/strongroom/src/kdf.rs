@@ -15,14 +15,18 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::alloc::stack::{self, StackSize};
 use crate::buffer::LockedBuffer;
 use crate::crypto::{argon2id, sha3};
 use crate::error::{Error, Result};
 use crate::policy::{Need, Policy, Protections};
+use crate::stack::{self, StackSize};
 
-/// Length of the derived key in bytes.
-pub const KEY_LEN: usize = 32;
+/// Length of the derived key in bytes: an [`aead`](crate::aead) key's.
+///
+/// ```
+/// assert_eq!(strongroom::kdf::KEY_LEN, strongroom::aead::KEY_LEN);
+/// ```
+pub use crate::aead::KEY_LEN;
 
 /// The cost of a derivation.
 ///
@@ -152,7 +156,7 @@ pub fn derive_key_with_limits(
     let mut key = LockedBuffer::new(KEY_LEN)?;
     let mut work = take_work_memory(params.memory_kib as usize * 1024)?;
     let work_memory = work.protections();
-    let derived = stack::run(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key));
+    let derived = stack::run_on(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key));
     // Wiped before anything else happens, whether the derivation succeeded or not.
     work.wipe()?;
     keep_work_memory(work);
@@ -209,7 +213,8 @@ fn derive_into(
     let cost = argon2id::Cost { memory_kib: params.memory_kib, iterations: params.iterations, parallelism: 1 };
     let mut key = key.expose_mut()?;
     argon2id::derive(passphrase, salt, b"", b"", cost, &mut work.expose_mut()?, &mut key)?;
-    let key: &mut [u8; KEY_LEN] = (&mut *key).try_into().map_err(|_| Error::Internal("a derived key is not 32 bytes"))?;
+    let key: &mut [u8; KEY_LEN] =
+        (&mut *key).try_into().map_err(|_| Error::Internal("a derived key is not 32 bytes"))?;
     sha3::chain(key, params.rounds);
     Ok(())
 }
@@ -222,9 +227,12 @@ mod tests {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
-    fn shared(rel: &str) -> Option<String> {
+    /// A file of `../shared/vectors`. Tests that read one are ignored when `../shared` is
+    /// absent (build.rs); when it is present, a missing file fails the test.
+    fn shared(rel: &str) -> String {
         let path = format!("{}/../../../shared/vectors/{rel}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&path).map_err(|_| eprintln!("skipped: {path} is absent")).ok()
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e} (../shared is present, so its vectors must be)"))
     }
 
     #[test]
@@ -247,8 +255,12 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore = "Argon2 is too slow under Miri")]
+    #[cfg_attr(
+        all(not(miri), not(strongroom_shared_vectors)),
+        ignore = "../shared (test vectors) is absent beside the repo root"
+    )]
     fn rfc_9106_argon2id_vector() {
-        let Some(text) = shared("kdf/rfc-vectors.json") else { return };
+        let text = shared("kdf/rfc-vectors.json");
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let v = json["argon2"].as_array().unwrap().iter().find(|v| v["name"] == "argon2id").expect("an argon2id entry");
         let field = |k: &str| hex(v[k].as_str().unwrap_or_else(|| panic!("field {k}: {v}")));
@@ -275,11 +287,13 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore = "Argon2 is too slow under Miri")]
+    #[cfg_attr(
+        all(not(miri), not(strongroom_shared_vectors)),
+        ignore = "../shared (test vectors) is absent beside the repo root"
+    )]
     fn the_original_sedit_key_schedule() {
         // v2_fixed_salt: passphrase "password", salt 00..0f, 64 MiB, t = 3, 1000 rounds.
-        if shared("sedit/README.md").is_none() {
-            return;
-        }
+        shared("sedit/README.md"); // the vectors these figures come from are here
         let salt: Vec<u8> = (0u8..16).collect();
         let derived = derive_key_combined(b"password", &salt, &KdfParams::DEFAULT).unwrap();
         let expected = hex("8c9bb8da28241ca9d42807712aae2aea21986cd30133c0e2dc17cd5122563034");

@@ -9,7 +9,7 @@ use std::ptr;
 
 use aws_lc_sys as ffi;
 
-use super::aead::{KEY_LEN, NONCE_LEN, TAG_LEN};
+use super::aead::{Backend, Call, KEY_LEN, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Result};
 
 /// Runs `f` with a context keyed with `key`, then cleans the context up.
@@ -29,7 +29,7 @@ fn with_context<R>(key: &[u8; KEY_LEN], f: impl FnOnce(*const ffi::EVP_AEAD_CTX)
         )
     };
     if ok != 1 {
-        return Err(Error::Crypto);
+        return Err(Error::Internal("aws-lc refused a 32-byte XChaCha20-Poly1305 key (EVP_AEAD_CTX_init)"));
     }
     let result = f(ctx.as_ptr());
     // SAFETY: the context was initialised above and is cleaned up exactly once.
@@ -54,21 +54,16 @@ type Operation = unsafe extern "C" fn(
     usize,
 ) -> std::ffi::c_int;
 
-/// Runs `operation` from `input` into all of `out`; any failure, or a length other than
-/// `out.len()`, is `Error::Crypto`.
-fn run(
-    operation: Operation,
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    input: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
+/// Runs `operation` from `call.input` into all of `call.out`. A return code other than 1 is
+/// `refused`; a success that wrote another length than `call.out.len()` is internal.
+fn run(operation: Operation, call: Call<'_>, refused: Error) -> Result<()> {
+    let Call { key, nonce, aad, input, out } = call;
     let mut written = 0usize;
     let ok = with_context(key, |ctx| {
-        // SAFETY: every pointer is valid for the length passed with it; `out` has room for
-        // `out.len()` bytes (the callers in `aead` check it is the input plus or minus the
-        // tag) and, being a `&mut`, does not overlap the inputs.
+        // SAFETY: `ctx` is an initialised context; every pointer is valid for the length
+        // passed with it; `out` has room for `out.len()` bytes (the front door checked it is
+        // the input plus or minus the tag) and, being a `&mut`, does not overlap the inputs;
+        // `written` is a valid out-pointer for the call's duration.
         unsafe {
             operation(
                 ctx,
@@ -84,25 +79,22 @@ fn run(
             )
         }
     })?;
-    if ok == 1 && written == out.len() { Ok(()) } else { Err(Error::Crypto) }
+    match (ok, written == out.len()) {
+        (1, true) => Ok(()),
+        (1, false) => Err(Error::Internal("aws-lc wrote another length than XChaCha20-Poly1305's")),
+        _ => Err(refused),
+    }
 }
 
-pub(super) fn seal(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    plaintext: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
-    run(ffi::EVP_AEAD_CTX_seal, key, nonce, aad, plaintext, out)
-}
+/// XChaCha20-Poly1305 from aws-lc (`EVP_aead_xchacha20_poly1305`).
+pub(crate) struct AwsLc;
 
-pub(super) fn open(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    sealed: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
-    run(ffi::EVP_AEAD_CTX_open, key, nonce, aad, sealed, out)
+impl Backend for AwsLc {
+    fn seal(call: Call<'_>) -> Result<()> {
+        run(ffi::EVP_AEAD_CTX_seal, call, Error::Internal("aws-lc failed to seal a message of a valid length"))
+    }
+
+    fn open(call: Call<'_>) -> Result<()> {
+        run(ffi::EVP_AEAD_CTX_open, call, Error::Crypto)
+    }
 }

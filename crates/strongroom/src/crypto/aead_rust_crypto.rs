@@ -4,39 +4,34 @@
 use chacha20poly1305::aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 
-use super::aead::{KEY_LEN, NONCE_LEN};
+use super::aead::{Backend, Call, TAG_LEN};
 use crate::error::{Error, Result};
 
-#[cfg_attr(all(target_os = "linux", not(miri)), allow(dead_code, reason = "used by the tests on Linux"))]
-pub(super) fn seal(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    plaintext: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
-    // The cipher keeps a copy of the key; the `zeroize` feature wipes it on drop, and it sits
-    // on the secure stack besides.
-    let cipher = XChaCha20Poly1305::new(key.into());
-    let (body, tag_out) = out.split_at_mut(plaintext.len());
-    let buffer = InOutBuf::new(plaintext, body).map_err(|_| Error::Crypto)?;
-    let tag = cipher.encrypt_inout_detached(<&XNonce>::from(nonce), aad, buffer).map_err(|_| Error::Crypto)?;
-    tag_out.copy_from_slice(&tag);
-    Ok(())
-}
+/// XChaCha20-Poly1305 from RustCrypto's `chacha20poly1305`.
+#[cfg_attr(all(target_os = "linux", not(miri)), allow(dead_code, reason = "the tests' second opinion on Linux"))]
+pub(crate) struct RustCrypto;
 
-#[cfg_attr(all(target_os = "linux", not(miri)), allow(dead_code, reason = "used by the tests on Linux"))]
-pub(super) fn open(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    sealed: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
-    let cipher = XChaCha20Poly1305::new(key.into());
-    let (body, tag) = sealed.split_at(out.len());
-    let buffer = InOutBuf::new(body, out).map_err(|_| Error::Crypto)?;
-    cipher
-        .decrypt_inout_detached(<&XNonce>::from(nonce), aad, buffer, <&Tag>::try_from(tag).map_err(|_| Error::Crypto)?)
-        .map_err(|_| Error::Crypto)
+/// The front door checked the lengths, so a length RustCrypto refuses is our bug.
+#[cfg_attr(all(target_os = "linux", not(miri)), allow(dead_code, reason = "the tests' second opinion on Linux"))]
+const LENGTHS: Error = Error::Internal("RustCrypto refused lengths the front door accepted");
+
+impl Backend for RustCrypto {
+    fn seal(call: Call<'_>) -> Result<()> {
+        // The cipher keeps a copy of the key; the `zeroize` feature wipes it on drop, and it
+        // sits on the secure stack besides.
+        let cipher = XChaCha20Poly1305::new(call.key.into());
+        let (body, tag_out) = call.out.split_at_mut(call.input.len());
+        let buffer = InOutBuf::new(call.input, body).map_err(|_| LENGTHS)?;
+        let tag = cipher.encrypt_inout_detached(<&XNonce>::from(call.nonce), call.aad, buffer).map_err(|_| LENGTHS)?;
+        tag_out.copy_from_slice(&tag);
+        Ok(())
+    }
+
+    fn open(call: Call<'_>) -> Result<()> {
+        let cipher = XChaCha20Poly1305::new(call.key.into());
+        let (body, tag) = call.input.split_at(call.input.len() - TAG_LEN);
+        let tag = <&Tag>::try_from(tag).map_err(|_| LENGTHS)?;
+        let buffer = InOutBuf::new(body, call.out).map_err(|_| LENGTHS)?;
+        cipher.decrypt_inout_detached(<&XNonce>::from(call.nonce), call.aad, buffer, tag).map_err(|_| Error::Crypto)
+    }
 }

@@ -53,7 +53,7 @@ pub(crate) fn derive(
 fn as_blocks(memory: &mut [u8], memory_kib: u32) -> Result<&mut [Block]> {
     const _: () = assert!(size_of::<Block>() == Block::SIZE && Block::SIZE == 1024 && align_of::<Block>() == 64);
     let blocks = memory_kib as usize;
-    if memory.len() != blocks * Block::SIZE || memory.as_ptr().addr() % align_of::<Block>() != 0 {
+    if memory.len() != blocks * Block::SIZE || !memory.as_ptr().addr().is_multiple_of(align_of::<Block>()) {
         return Err(Error::Internal("Argon2 work memory has the wrong size or alignment"));
     }
     // SAFETY: `memory` is exactly `blocks` × 1024 bytes, aligned to 64 (checked above), and

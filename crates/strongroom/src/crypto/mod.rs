@@ -2,14 +2,15 @@
 //!
 //! Rules every function here follows: lengths are checked before the call and return codes
 //! after; secret outputs go only into caller-provided memory (protected memory, by the
-//! callers' contract); and the call runs on a secure stack (see [`crate::alloc::stack`]), so
+//! callers' contract); and the call runs on a secure stack (see [`crate::stack`]), so
 //! keys, subkeys and cipher state never sit on the thread's ordinary stack.
 //!
 //! Primitives, chosen by measurement against libsodium in one run (see the benchmarks):
 //! XChaCha20-Poly1305 from aws-lc (0.5–0.7× libsodium's time at 1 KiB–1 MiB) on Linux, and
 //! from RustCrypto elsewhere and under Miri (the two are tested against each other and
 //! against Wycheproof); Argon2id from RustCrypto, on work memory strongroom provides;
-//! SHA3-256 from RustCrypto.
+//! SHA3-256 from RustCrypto. Each primitive family has one trait its backends implement
+//! ([`aead::Backend`]); only the AEAD has more than one backend.
 
 pub(crate) mod aead;
 #[cfg(all(target_os = "linux", not(miri)))]

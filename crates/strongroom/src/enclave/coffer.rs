@@ -11,13 +11,11 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::alloc::stack::{self, StackSize};
+use crate::aead::KEY_LEN;
 use crate::buffer::LockedBuffer;
 use crate::crypto::sha3;
-use crate::error::Result;
-
-/// Key length.
-pub(crate) const KEY_LEN: usize = 32;
+use crate::error::{Error, Result};
+use crate::stack::{self, StackSize};
 
 /// How often the halves change at most without being asked.
 const REKEY_INTERVAL: Duration = Duration::from_secs(1);
@@ -57,7 +55,7 @@ impl Halves {
     fn rekey(&mut self) -> Result<()> {
         let right = random_half()?;
         let mut left = LockedBuffer::new(KEY_LEN)?;
-        stack::run(StackSize::Small, || -> Result<()> {
+        stack::run_on(StackSize::Crypto, || -> Result<()> {
             let mut old = [0u8; KEY_LEN];
             let mut new = [0u8; KEY_LEN];
             old.copy_from_slice(&self.right.expose()?);
@@ -89,31 +87,37 @@ impl Halves {
     }
 }
 
-/// Runs `f` with the process key on the secure stack, and the epoch the key belongs to.
-/// The key exists only inside `f`'s call.
-pub(crate) fn with_key<R>(f: impl FnOnce(&[u8; KEY_LEN], u64) -> Result<R>) -> Result<R> {
-    stack::run(StackSize::Small, || {
+/// Runs `f` with the process key on the crypto stack, and the epoch the key belongs to.
+/// The key exists only inside `f`'s call, on that stack (wiped when it returns); `f` must
+/// stay shallow and must not panic (see [`StackSize::Crypto`]): strongroom passes one AEAD
+/// call.
+pub(crate) fn with_process_key<R>(f: impl FnOnce(&[u8; KEY_LEN], u64) -> Result<R>) -> Result<R> {
+    let mut coffer = lock();
+    // A purge wipes the halves in place (they then refuse access); a key from wiped halves
+    // would be predictable, so replace them and start a new epoch instead.
+    if coffer.halves.as_ref().is_some_and(|h| h.left.is_destroyed() || h.right.is_destroyed()) {
+        coffer.halves = None;
+        coffer.epoch += 1;
+    }
+    let epoch = coffer.epoch;
+    // Making and re-keying the halves maps memory and draws randomness: done here, on the
+    // thread's stack, where only the hashing inside `rekey` needs the crypto stack.
+    let halves = match &mut coffer.halves {
+        Some(halves) => halves,
+        slot @ None => slot.insert(Halves::new()?),
+    };
+    if halves.rekeyed.elapsed() >= REKEY_INTERVAL {
+        halves.rekey()?;
+    }
+    stack::run_on(StackSize::Crypto, move || {
         let mut key = [0u8; KEY_LEN];
-        let epoch = {
-            let mut coffer = lock();
-            // A purge wipes the halves in place (they then refuse access); a key from wiped
-            // halves would be predictable, so replace them and start a new epoch instead.
-            if coffer.halves.as_ref().is_some_and(|h| h.left.is_destroyed() || h.right.is_destroyed()) {
-                coffer.halves = None;
-                coffer.epoch += 1;
-            }
-            let epoch = coffer.epoch;
-            let halves = match &mut coffer.halves {
-                Some(halves) => halves,
-                slot @ None => slot.insert(Halves::new()?),
-            };
-            if halves.rekeyed.elapsed() >= REKEY_INTERVAL {
-                halves.rekey()?;
-            }
-            halves.combine(&mut key)?;
-            epoch
-        };
-        f(&key, epoch) // the key lives on the secure stack, wiped when this returns
+        let combined = coffer.halves.as_ref().map(|halves| halves.combine(&mut key));
+        drop(coffer); // other threads may seal and open while `f` runs
+        match combined {
+            Some(Ok(())) => f(&key, epoch), // the key lives on the crypto stack only
+            Some(Err(e)) => Err(e),
+            None => Err(Error::Internal("the Coffer lost its key halves while locked")),
+        }
     })?
 }
 
@@ -155,7 +159,7 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore = "sleeps past the re-key interval")]
     fn halves_change_by_themselves_but_the_key_does_not() {
-        let key_now = || with_key(|key, _| Ok(key.to_vec())).unwrap();
+        let key_now = || with_process_key(|key, _| Ok(key.to_vec())).unwrap();
         let before = key_now();
         let halves_before = stored_halves();
         std::thread::sleep(REKEY_INTERVAL + Duration::from_millis(50));

@@ -4,7 +4,10 @@ use std::fmt;
 
 use zeroize::Zeroize;
 
+use allocator_api2::vec::Vec as SecureVec;
+
 use super::coffer;
+use crate::alloc::secure_alloc::SecureAlloc;
 use crate::buffer::LockedBuffer;
 use crate::crypto::aead::{self, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, FormatError, Result};
@@ -20,11 +23,13 @@ const AAD: &[u8] = b"strongroom enclave v1";
 /// memory: a core dump, a swapped page or a read of the process's memory shows nothing
 /// useful without the process key, and that key is itself split in guarded, locked memory.
 /// [`open`](Self::open) decrypts into a fresh, frozen [`LockedBuffer`] for as long as you need
-/// the plaintext. Changing any byte of the ciphertext makes `open` fail; after
+/// the plaintext, or [`with`](Self::with) lends it to a closure (faster: pooled memory, no
+/// page-protection changes). Changing any byte of the ciphertext makes both fail; after
 /// [`purge`](crate::purge), no Enclave can be opened again.
 ///
 /// **What it does not.** The key and the plaintext exist while an Enclave is being sealed or
-/// opened, and the plaintext for as long as you keep the buffer `open` returned. An Enclave
+/// opened, and the plaintext for as long as you keep the buffer `open` returned (or inside
+/// the closure you pass to `with`), and copies you make of it are yours. An Enclave
 /// is only good within this process: the key dies with it.
 ///
 /// ```
@@ -77,8 +82,9 @@ impl Enclave {
         let mut sealed = vec![0u8; total].into_boxed_slice();
         let (nonce, body) = sealed.split_at_mut(NONCE_LEN);
         sys::fill_random(nonce).map_err(Error::Random)?;
-        let nonce: &[u8; NONCE_LEN] = (&*nonce).try_into().expect("split at NONCE_LEN");
-        let epoch = coffer::with_key(|key, epoch| {
+        let nonce: &[u8; NONCE_LEN] =
+            (&*nonce).try_into().map_err(|_| Error::Internal("an Enclave's nonce is not 24 bytes"))?;
+        let epoch = coffer::with_process_key(|key, epoch| {
             aead::seal(key, nonce, AAD, plaintext, body)?;
             Ok(epoch)
         })?;
@@ -96,20 +102,58 @@ impl Enclave {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn open(&self) -> Result<LockedBuffer> {
+        self.parts()?; // malformed input is refused before any allocation
+        let mut plain = LockedBuffer::new(self.size())?;
+        self.decrypt_into(&mut plain.expose_mut()?)?;
+        plain.freeze()?;
+        Ok(plain)
+    }
+
+    /// Decrypts into pooled protected memory (a guarded region beyond 2 KiB), runs `f` on the
+    /// plaintext, and wipes and frees it when `f` returns (or panics). Fails like
+    /// [`open`](Self::open), and then `f` does not run.
+    ///
+    /// Cheaper than `open` (no region of its own, no `mprotect` to freeze and melt): use it
+    /// when the plaintext is needed only for a moment. The closure runs on your thread's
+    /// stack: it must not copy the bytes out (into a `Vec`, a `String`, a log line, a
+    /// returned value) unless that copy goes into protected memory too, since strongroom
+    /// cannot wipe copies it does not know about. Work that computes on the plaintext (a
+    /// MAC, a key schedule) leaves traces on the stack: wrap it in [`crate::stack::run`].
+    ///
+    /// ```
+    /// let mut token = *b"tok_live_123";
+    /// let enclave = strongroom::Enclave::new(&mut token)?;
+    /// let matches = enclave.with(|plain| plain == b"tok_live_123")?;
+    /// assert!(matches);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        let mut plain: SecureVec<u8, SecureAlloc> = SecureVec::new_in(SecureAlloc::new());
+        plain.try_reserve_exact(self.size()).map_err(|_| SecureAlloc::last_error().unwrap_or(Error::TooLarge))?;
+        plain.resize(self.size(), 0);
+        self.decrypt_into(&mut plain)?;
+        Ok(f(&plain)) // `plain` is wiped as it is freed, also when `f` panics
+    }
+
+    /// Opens the ciphertext into `out` (exactly [`size`](Self::size) bytes).
+    fn decrypt_into(&self, out: &mut [u8]) -> Result<()> {
+        let (nonce, body) = self.parts()?;
+        coffer::with_process_key(|key, epoch| {
+            if epoch != self.epoch {
+                return Err(Error::Destroyed); // the key it was sealed under was purged
+            }
+            aead::open(key, nonce, AAD, body, out)
+        })
+    }
+
+    /// The nonce and `ciphertext ‖ tag`, or a format error if too short to hold both.
+    fn parts(&self) -> Result<(&[u8; NONCE_LEN], &[u8])> {
         if self.sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(Error::Format(FormatError::TooShort));
         }
         let (nonce, body) = self.sealed.split_at(NONCE_LEN);
-        let nonce: &[u8; NONCE_LEN] = nonce.try_into().expect("split at NONCE_LEN");
-        let mut plain = LockedBuffer::new(self.size())?;
-        coffer::with_key(|key, epoch| {
-            if epoch != self.epoch {
-                return Err(Error::Destroyed); // the key it was sealed under was purged
-            }
-            aead::open(key, nonce, AAD, body, &mut plain.expose_mut()?)
-        })?;
-        plain.freeze()?;
-        Ok(plain)
+        let nonce = nonce.try_into().map_err(|_| Error::Internal("an Enclave's nonce is not 24 bytes"))?;
+        Ok((nonce, body))
     }
 
     /// Length of the sealed plaintext in bytes.
@@ -160,6 +204,15 @@ mod tests {
     }
 
     #[test]
+    fn with_lends_the_plaintext_at_many_sizes() {
+        for len in [0, 1, 32, 1024, 2048, 2049, 5000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let enclave = Enclave::new(&mut data.clone()).unwrap();
+            assert!(enclave.with(|plain| plain == &data[..]).unwrap(), "len {len}");
+        }
+    }
+
+    #[test]
     fn each_seal_uses_a_fresh_nonce() {
         let a = Enclave::new(&mut [7; 16]).unwrap();
         let b = Enclave::new(&mut [7; 16]).unwrap();
@@ -174,6 +227,7 @@ mod tests {
             let mut tampered = enclave.clone();
             tampered.sealed[bit / 8] ^= 1 << (bit % 8);
             assert!(matches!(tampered.open(), Err(Error::Crypto)), "bit {bit}");
+            assert!(matches!(tampered.with(|_| unreachable!("ran on forged data")), Err(Error::Crypto)), "bit {bit}");
         }
         for len in (0..enclave.sealed.len()).step_by(step) {
             let truncated = Enclave { sealed: enclave.sealed[..len].into(), epoch: enclave.epoch };
@@ -183,6 +237,11 @@ mod tests {
                 Err(Error::Format(_)) if expected == "Format" => {}
                 Err(Error::Crypto) if expected == "Crypto" => {}
                 other => panic!("truncation to {len} bytes: {other:?}"),
+            }
+            match truncated.with(|_| ()) {
+                Err(Error::Format(_)) if expected == "Format" => {}
+                Err(Error::Crypto) if expected == "Crypto" => {}
+                other => panic!("truncation to {len} bytes, with: {other:?}"),
             }
         }
     }

@@ -16,8 +16,9 @@
 
 use std::io::{self, Read, Write};
 
+use crate::aead::Key;
 use crate::buffer::LockedBuffer;
-use crate::crypto::aead::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
+use crate::crypto::aead::{self, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, FormatError, Result};
 use crate::sys;
 
@@ -36,17 +37,14 @@ pub const MAX_CHUNK_LOG2: u8 = 20;
 
 /// What both directions share: the key, the header, and the chunk counter.
 struct Chunker<'k> {
-    key: &'k LockedBuffer,
+    key: &'k Key,
     header: [u8; HEADER_LEN],
     chunk: usize,
     index: u32,
 }
 
 impl<'k> Chunker<'k> {
-    fn new(key: &'k LockedBuffer, header: [u8; HEADER_LEN]) -> Result<Self> {
-        if key.len() != KEY_LEN {
-            return Err(Error::InvalidParameters("a stream key must be 32 bytes"));
-        }
+    fn new(key: &'k Key, header: [u8; HEADER_LEN]) -> Result<Self> {
         let log2 = header[MAGIC.len() + 1];
         if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&log2) {
             return Err(Error::Format(FormatError::ParameterOutOfRange));
@@ -62,12 +60,6 @@ impl<'k> Chunker<'k> {
         nonce
     }
 
-    /// Runs `f` with the key, borrowed in place from protected memory (never copied).
-    fn with_key<T>(&self, f: impl FnOnce(&[u8; KEY_LEN]) -> Result<T>) -> Result<T> {
-        let key = self.key.expose()?;
-        f((&*key).try_into().map_err(|_| Error::InvalidParameters("a stream key must be 32 bytes"))?)
-    }
-
     fn advance(&mut self) -> Result<()> {
         self.index = self.index.checked_add(1).ok_or(Error::Format(FormatError::TooLong))?;
         Ok(())
@@ -81,9 +73,9 @@ impl<'k> Chunker<'k> {
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use strongroom::{LockedBuffer, stream::{Decryptor, Encryptor}};
+/// use strongroom::{aead::Key, stream::{Decryptor, Encryptor}};
 ///
-/// let key = LockedBuffer::random(32)?;
+/// let key = Key::random()?;
 /// let mut enc = Encryptor::new(&key, Vec::new())?;
 /// enc.write_all(b"a large document")?;
 /// let sealed = enc.finish()?;
@@ -105,12 +97,12 @@ impl<'k, W: Write> Encryptor<'k, W> {
     /// A stream with 64 KiB chunks; writes its header to `out` at once.
     ///
     /// ```
-    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// let key = strongroom::aead::Key::random()?;
     /// let enc = strongroom::stream::Encryptor::new(&key, Vec::new())?;
     /// assert_eq!(enc.finish()?.len(), strongroom::stream::HEADER_LEN + 16);
     /// # Ok::<(), strongroom::Error>(())
     /// ```
-    pub fn new(key: &'k LockedBuffer, out: W) -> Result<Self> {
+    pub fn new(key: &'k Key, out: W) -> Result<Self> {
         Self::with_chunk_size(key, out, DEFAULT_CHUNK_LOG2)
     }
 
@@ -118,11 +110,11 @@ impl<'k, W: Write> Encryptor<'k, W> {
     /// ([`MIN_CHUNK_LOG2`]`..=`[`MAX_CHUNK_LOG2`]).
     ///
     /// ```
-    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// let key = strongroom::aead::Key::random()?;
     /// assert!(strongroom::stream::Encryptor::with_chunk_size(&key, Vec::new(), 30).is_err());
     /// # Ok::<(), strongroom::Error>(())
     /// ```
-    pub fn with_chunk_size(key: &'k LockedBuffer, mut out: W, chunk_log2: u8) -> Result<Self> {
+    pub fn with_chunk_size(key: &'k Key, mut out: W, chunk_log2: u8) -> Result<Self> {
         let mut header = [0u8; HEADER_LEN];
         header[..MAGIC.len()].copy_from_slice(MAGIC);
         header[MAGIC.len()] = VERSION;
@@ -140,7 +132,7 @@ impl<'k, W: Write> Encryptor<'k, W> {
         let sealed = &mut self.sealed[..self.filled + TAG_LEN];
         let staged = self.staged.expose()?;
         let header = &self.chunker.header;
-        self.chunker.with_key(|key| aead::seal(key, &nonce, header, &staged[..self.filled], sealed))?;
+        self.chunker.key.with(|key| aead::seal(key, &nonce, header, &staged[..self.filled], sealed))?;
         drop(staged);
         self.out.write_all(sealed).map_err(Error::Io)?;
         self.staged.wipe()?;
@@ -151,7 +143,7 @@ impl<'k, W: Write> Encryptor<'k, W> {
     /// Seals the last chunk and returns the writer.
     ///
     /// ```
-    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// let key = strongroom::aead::Key::random()?;
     /// let mut enc = strongroom::stream::Encryptor::new(&key, Vec::new())?;
     /// std::io::Write::write_all(&mut enc, b"x")?;
     /// let out = enc.finish()?;
@@ -194,7 +186,7 @@ impl<W: Write> Write for Encryptor<'_, W> {
 ///
 /// ```
 /// use std::io::Read;
-/// let key = strongroom::LockedBuffer::random(32)?;
+/// let key = strongroom::aead::Key::random()?;
 /// let mut truncated = strongroom::stream::Encryptor::new(&key, Vec::new())?.finish()?;
 /// truncated.pop();
 /// let mut out = Vec::new();
@@ -218,11 +210,11 @@ impl<'k, R: Read> Decryptor<'k, R> {
     /// Reads and checks the header (magic, version, chunk size within limits).
     ///
     /// ```
-    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// let key = strongroom::aead::Key::random()?;
     /// assert!(strongroom::stream::Decryptor::new(&key, &b"not a stream, just text"[..]).is_err());
     /// # Ok::<(), strongroom::Error>(())
     /// ```
-    pub fn new(key: &'k LockedBuffer, mut input: R) -> Result<Self> {
+    pub fn new(key: &'k Key, mut input: R) -> Result<Self> {
         let mut header = [0u8; HEADER_LEN];
         input.read_exact(&mut header).map_err(|e| match e.kind() {
             io::ErrorKind::UnexpectedEof => Error::Format(FormatError::TooShort),
@@ -270,7 +262,7 @@ impl<'k, R: Read> Decryptor<'k, R> {
         let plain_len = len - TAG_LEN;
         let mut plain = self.plain.expose_mut()?;
         let (header, sealed) = (&self.chunker.header, &self.pending[..len]);
-        self.chunker.with_key(|key| aead::open(key, &nonce, header, sealed, &mut plain[..plain_len]))?;
+        self.chunker.key.with(|key| aead::open(key, &nonce, header, sealed, &mut plain[..plain_len]))?;
         drop(plain);
         self.pending.drain(..len);
         self.plain_len = plain_len;
