@@ -11,8 +11,8 @@ use crate::alloc::guarded::GuardedRegion;
 use crate::alloc::guarded::Poke;
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
-use crate::purge::registry::{Tracked, Wipe};
 use crate::policy::{Policy, Protections};
+use crate::purge::registry::{Tracked, Wipe};
 use crate::sys::Access;
 
 /// A fixed-size byte buffer in its own guarded region of protected memory.

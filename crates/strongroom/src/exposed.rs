@@ -44,7 +44,10 @@ impl<'a, T: ?Sized> Exposed<'a, T> {
 
     /// A guard over a part or view of the value (e.g. `[u8]` as `str`), keeping the borrows;
     /// on error the borrows end here.
-    pub(crate) fn try_map<U: ?Sized, E>(self, f: impl for<'b> FnOnce(&'b T) -> Result<&'b U, E>) -> Result<Exposed<'a, U>, E> {
+    pub(crate) fn try_map<U: ?Sized, E>(
+        self,
+        f: impl for<'b> FnOnce(&'b T) -> Result<&'b U, E>,
+    ) -> Result<Exposed<'a, U>, E> {
         let Exposed { value, inner, outer, .. } = self;
         // SAFETY: the borrows in `inner`/`outer` are still held, so `value` is readable; the
         // reference lives only inside `f` (its lifetime is universally quantified).

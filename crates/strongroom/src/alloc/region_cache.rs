@@ -49,10 +49,8 @@ pub fn set_limit(bytes: usize) {
 /// A cached region of exactly `inner_len` bytes made under `policy`, if one is free.
 pub(crate) fn take(inner_len: usize, policy: Policy) -> Option<Mapping> {
     let mut cache = CACHE.try_lock().ok()?;
-    let index = cache
-        .regions
-        .iter()
-        .rposition(|m| m.inner_len() == inner_len && m.policy == policy && m.stamp.is_current())?;
+    let index =
+        cache.regions.iter().rposition(|m| m.inner_len() == inner_len && m.policy == policy && m.stamp.is_current())?;
     let mapping = cache.regions.swap_remove(index);
     cache.bytes -= mapping.inner_len();
     Some(mapping)

@@ -128,10 +128,7 @@ pub(super) struct Shared {
 
 impl Shared {
     fn new() -> Self {
-        Shared {
-            classes: CLASS_SIZES.map(|size| Mutex::new(ClassState::new(size))),
-            large: Mutex::new(HashMap::new()),
-        }
+        Shared { classes: CLASS_SIZES.map(|size| Mutex::new(ClassState::new(size))), large: Mutex::new(HashMap::new()) }
     }
 
     /// The registry of large `SecureAlloc` blocks.
