@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 use crate::alloc::guarded::GuardedRegion;
 #[cfg(all(unix, not(miri)))]
 use crate::alloc::guarded::Poke;
+use crate::enclave::Enclave;
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
 use crate::policy::{Policy, Protections};
@@ -376,6 +377,21 @@ impl LockedBuffer {
     /// ```
     pub fn address_range(&self) -> Range<usize> {
         self.query(0..0, GuardedRegion::address_range)
+    }
+
+    /// Seals the bytes into an [`Enclave`] (encrypted under the process key, plaintext
+    /// nowhere) and destroys the buffer.
+    ///
+    /// ```
+    /// let key = strongroom::LockedBuffer::random(32)?;
+    /// let enclave = key.seal()?;
+    /// assert_eq!(enclave.size(), 32);
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn seal(mut self) -> Result<Enclave> {
+        let enclave = Enclave::seal_bytes(&self.expose()?);
+        self.destroy();
+        enclave
     }
 
     /// Hands the region over (for probes that consume it); `None` once destroyed.

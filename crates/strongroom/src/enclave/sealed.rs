@@ -167,22 +167,6 @@ impl Enclave {
     }
 }
 
-impl LockedBuffer {
-    /// Seals the buffer's bytes into an [`Enclave`] and destroys the buffer.
-    ///
-    /// ```
-    /// let mut key = strongroom::LockedBuffer::random(32)?;
-    /// let enclave = key.seal()?;
-    /// assert_eq!(enclave.size(), 32);
-    /// # Ok::<(), strongroom::Error>(())
-    /// ```
-    pub fn seal(mut self) -> Result<Enclave> {
-        let enclave = Enclave::seal_bytes(&self.expose()?);
-        self.destroy();
-        enclave
-    }
-}
-
 impl fmt::Debug for Enclave {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Enclave(<sealed>)")
