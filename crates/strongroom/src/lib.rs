@@ -42,8 +42,10 @@
 //!   (nanoseconds each, a million at a time), guarded when large, strict (no-access at rest)
 //!   on request; [`SecureAlloc`] puts any collection in protected memory.
 //! - [`Enclave`]: a secret encrypted under the process key ([`coffer`]), plaintext only
-//!   while open; [`stream`]: chunked authenticated encryption of any size; [`aead`]:
-//!   XChaCha20-Poly1305 with protected keys; [`kdf`]: passphrase to key.
+//!   while lent to a closure ([`Enclave::with`]) or opened; [`stream`]: chunked
+//!   authenticated encryption of any size; [`aead`]: XChaCha20-Poly1305 with keys as types
+//!   ([`aead::Key`], in protected memory) and nonces that cannot be reused by copying
+//!   ([`aead::Nonce`]); [`kdf`]: passphrase to key.
 //! - [`purge`] wipes every live secret at once; [`catch_interrupt`] does it on SIGINT or
 //!   SIGTERM; [`stack::run`] runs your key-handling code on a wiped, locked stack.
 //!
