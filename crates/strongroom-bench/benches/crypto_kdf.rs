@@ -52,7 +52,10 @@ fn argon2_rust(m_kib: u32, t: u32) -> argon2_rust::Argon2 {
 
 /// `bytes` (page-aligned, a whole number of 1 KiB blocks) viewed as Argon2 blocks.
 fn as_blocks(bytes: &mut [u8]) -> &mut [argon2::Block] {
-    assert!(bytes.len() % argon2::Block::SIZE == 0 && bytes.as_ptr().addr() % 64 == 0, "misaligned block memory");
+    assert!(
+        bytes.len().is_multiple_of(argon2::Block::SIZE) && bytes.as_ptr().addr().is_multiple_of(64),
+        "misaligned block memory"
+    );
     // SAFETY: the range is valid, exclusively borrowed, 64-byte aligned (Block's alignment) and a
     // whole number of blocks; a Block is plain u64 words, so any bytes are a valid value.
     unsafe { std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast(), bytes.len() / argon2::Block::SIZE) }
