@@ -170,11 +170,7 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     where
         T: Clone,
     {
-        self.mutate(|e| {
-            e.reserve(values.len())?;
-            e.0.extend_from_slice(values);
-            Ok(())
-        })
+        self.mutate(|e| secure_alloc::extend_cloned(&mut e.0, values))
     }
 
     /// Inserts `value` at `index`, shifting the rest right.
