@@ -66,8 +66,11 @@ fn enclave_open(c: &mut Criterion) {
             t
         })
     });
-    // What `iter_with_large_drop` measures: the whole batch stays alive until the clock stops,
-    // so every open maps, locks and guards a fresh region (several times the cost above).
+    // What `iter_with_large_drop` measures: a batch (a tenth of the sample) stays alive until
+    // the clock stops. Opens beyond what the region cache holds (1 MiB by default) map, lock
+    // and guard a fresh region: about 27 µs against 4 µs (secrets-interleaved's
+    // `strongroom_open_1024_alive` against `strongroom_open_64_alive`), so this figure depends on
+    // criterion's batch size; read `strongroom_open` for the cost of one open.
     g.bench_function("strongroom_open_all_alive", |b| b.iter_with_large_drop(|| enclave.open().expect("open")));
     g.bench_function("strongroom_open_and_drop", |b| b.iter(|| drop(black_box(enclave.open().expect("open")))));
     // The closure API: decrypt into a pooled slot, lend it, wipe it.

@@ -29,3 +29,26 @@ pub fn alloc_free(len: usize) {
     // SAFETY: `p` came from CRYPTO_secure_malloc and is freed once.
     unsafe { CRYPTO_secure_free(p.cast(), file, 0) };
 }
+
+/// A block held in the secure heap until dropped: with one held, the buddy tree above it
+/// stays split, so a further small malloc/free does not split and merge all the way from the
+/// top (compare `alloc_free` on an otherwise empty heap).
+pub struct Block(*mut c_void);
+
+impl Block {
+    /// `CRYPTO_secure_malloc(len)`, held until drop.
+    pub fn new(len: usize) -> Self {
+        init();
+        // SAFETY: the heap is initialised; the call returns null or `len` writable bytes.
+        let p = unsafe { CRYPTO_secure_malloc(len, c"bench".as_ptr(), 0) };
+        assert!(!p.is_null(), "CRYPTO_secure_malloc({len}) failed");
+        Block(p)
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from CRYPTO_secure_malloc and is freed once, here.
+        unsafe { CRYPTO_secure_free(self.0, c"bench".as_ptr(), 0) };
+    }
+}

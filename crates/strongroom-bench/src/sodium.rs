@@ -28,3 +28,16 @@ pub fn alloc_free(len: usize) {
     // SAFETY: `p` came from sodium_malloc and is freed once.
     unsafe { sodium_free(p.cast()) };
 }
+
+/// `sodium_malloc(len)`, `f` on the block, `sodium_free`.
+pub fn with_block<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    init();
+    // SAFETY: sodium_malloc returns null or a writable block of `len` bytes.
+    let p = unsafe { sodium_malloc(len) }.cast::<u8>();
+    assert!(!p.is_null(), "sodium_malloc({len}) failed");
+    // SAFETY: `p` points at `len` writable bytes, borrowed only for `f`.
+    let r = f(unsafe { std::slice::from_raw_parts_mut(p, len) });
+    // SAFETY: `p` came from sodium_malloc and is freed once.
+    unsafe { sodium_free(p.cast()) };
+    r
+}
