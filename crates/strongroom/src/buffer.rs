@@ -104,7 +104,15 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn with_policy(len: usize, policy: Policy) -> Result<Self> {
-        Ok(LockedBuffer { handle: Tracked::new(Slot(Some(GuardedRegion::new(len, policy)?)))? })
+        Self::filled(len, policy, |_| Ok(()))
+    }
+
+    /// A buffer whose bytes `fill` writes before it is tracked, so that a purge running on
+    /// another thread meanwhile cannot turn a constructor into an `Error::Destroyed`.
+    fn filled(len: usize, policy: Policy, fill: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<Self> {
+        let mut region = GuardedRegion::new(len, policy)?;
+        fill(region.bytes_mut().ok_or(Error::Internal("a fresh region is not writable"))?)?;
+        Ok(LockedBuffer { handle: Tracked::new(Slot(Some(region)))? })
     }
 
     /// A buffer of `len` bytes from the operating system's CSPRNG, written straight into
@@ -116,9 +124,7 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn random(len: usize) -> Result<Self> {
-        let mut buf = Self::new(len)?;
-        buf.scramble()?;
-        Ok(buf)
+        Self::filled(len, Policy::default(), |bytes| crate::sys::fill_random(bytes).map_err(Error::Random))
     }
 
     /// A buffer holding a copy of `src`; `src` is wiped (zeroed) afterwards, even on error.
@@ -131,9 +137,9 @@ impl LockedBuffer {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn from_bytes(src: &mut [u8]) -> Result<Self> {
-        let result = Self::new(src.len()).and_then(|mut buf| {
-            buf.copy_from(src)?;
-            Ok(buf)
+        let result = Self::filled(src.len(), Policy::default(), |bytes| {
+            bytes.copy_from_slice(src);
+            Ok(())
         });
         src.zeroize();
         result

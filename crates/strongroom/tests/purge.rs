@@ -101,3 +101,50 @@ fn catch_interrupt_purges_then_exits_on_sigterm() {
     assert_eq!(status.code(), Some(128 + 15), "stderr: {stderr}");
     assert!(stderr.contains("secrets purged on SIGTERM"), "stderr: {stderr}");
 }
+
+#[test]
+fn purge_races_with_threads_that_make_read_and_drop_secrets() {
+    // In a child: a purge is process-wide and would wipe the other tests' secrets.
+    if common::is_child("race") {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let stop = AtomicBool::new(false);
+        let made = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for t in 0..3u8 {
+                let (stop, made) = (&stop, &made);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let boxed = SecretBox::new(|k: &mut [u8; 32]| k.fill(t)).unwrap();
+                        let mut vec = SecretVec::new();
+                        let _ = vec.extend_from_slice(&[t; 40]);
+                        let buf = LockedBuffer::random(16).unwrap();
+                        // A read either sees the value whole or fails: never a torn or freed one.
+                        if let Ok(k) = boxed.expose() {
+                            assert!(k.iter().all(|&b| b == t) || k.iter().all(|&b| b == 0));
+                        }
+                        if let Ok(v) = vec.expose() {
+                            assert!(v.iter().all(|&b| b == t) || v.iter().all(|&b| b == 0));
+                        }
+                        drop((boxed, vec, buf));
+                        made.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            // Purge over and over while the threads make and drop thousands of secrets.
+            let start = std::time::Instant::now();
+            let mut purges = 0;
+            while made.load(Ordering::Relaxed) < 20_000 && start.elapsed() < std::time::Duration::from_secs(20) {
+                strongroom::purge();
+                purges += 1;
+                std::thread::yield_now();
+            }
+            assert!(purges > 100 && made.load(Ordering::Relaxed) >= 20_000, "{purges} purges, {made:?} secrets");
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(strongroom::pool::verify() > 0);
+        println!("race done");
+        return;
+    }
+    let out = common::run_child("purge_races_with_threads_that_make_read_and_drop_secrets", "race", &[]);
+    common::assert_finished(&out, "race done");
+}

@@ -77,6 +77,7 @@ impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     /// let key = strongroom::SecretBox::new(|k: &mut [u8; 64]| k.fill(0x42))?;
     /// # Ok::<(), strongroom::Error>(())
     /// ```
+    #[inline]
     pub fn new(init: impl FnOnce(&mut T)) -> Result<Self> {
         Self::new_in(SecureAlloc::new(), init)
     }
@@ -89,6 +90,7 @@ impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     /// assert!(key.protections().guard_pages);
     /// # Ok::<(), strongroom::Error>(())
     /// ```
+    #[inline]
     pub fn new_in(alloc: SecureAlloc, init: impl FnOnce(&mut T)) -> Result<Self> {
         let tracked = Tracked::zeroed_in(alloc, |value: &mut Zeroizing<T>| init(&mut value.0))?;
         Ok(SecretBox { storage: Storage::Plain(tracked) })

@@ -114,9 +114,10 @@ impl<T: Zeroize + Send + Sync + 'static> SecretVec<T> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn with_capacity(capacity: usize) -> Result<Self> {
-        let mut v = Self::new();
-        v.reserve(capacity)?;
-        Ok(v)
+        // Reserved before the vector is tracked: nothing can purge it yet, so no borrow.
+        let mut elements = Elements(Vec::new_in(SecureAlloc::new()));
+        elements.reserve(capacity)?;
+        Ok(SecretVec { handle: Tracked::new(elements)? })
     }
 
     /// Runs a mutation inside one tracked borrow.

@@ -27,6 +27,7 @@ mod fallback;
 #[cfg(miri)]
 use fallback as imp;
 
+mod fence;
 mod fork;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) mod procfs;
@@ -37,6 +38,7 @@ pub(crate) mod tty;
 #[cfg(all(unix, not(miri)))]
 pub(crate) use unix::{disable_core_dumps, fork_and_wait};
 
+pub(crate) use fence::AsymmetricFence;
 pub(crate) use fork::{PerGeneration, Stamp};
 pub(crate) use imp::{
     exclude_from_dumps, exclude_from_fork, lock, map_guarded, page_size, protect, secret_memory_available,
