@@ -70,6 +70,8 @@ mod purge;
 /// The platform layer: system calls.
 #[allow(unsafe_code)]
 mod sys;
+// The crypto boundary (`mod crypto` below) allows unsafe code in two files only, named in
+// `crypto/mod.rs`: the aws-lc FFI, and one cast of protected bytes to Argon2 blocks.
 /// Unit-test helpers that read raw memory.
 #[cfg(test)]
 #[allow(unsafe_code)]

@@ -5,6 +5,12 @@
 //! `memfd_secret`, and read the limits that govern all of that. Nothing here knows what a
 //! secret, a canary or a buffer is, and nothing outside `sys` calls the OS.
 //!
+//! Besides the backends, two pieces of process-level machinery live here because they are
+//! about the process, not about secrets: `fork.rs`, the fork generation (a `Stamp` for what
+//! was made in which generation, and a `PerGeneration` singleton that a forked child makes
+//! afresh), and `fence.rs`, an asymmetric fence pair (`membarrier` on Linux). `procfs.rs`
+//! reads `/proc`, `tty.rs` the terminal.
+//!
 //! One backend is compiled in: `unix` (Linux and the BSDs, through rustix and libc),
 //! `windows` (windows-sys), or `fallback` under Miri, which cannot make foreign calls: it
 //! hands out heap memory and applies no protection, so that Miri can check the layers above.
