@@ -5,13 +5,20 @@ use std::process::ExitCode;
 use serde_json::json;
 use strongroom::doctor::{self, Check, Machine, Report, Status};
 
-/// Runs the doctor and prints its report; exit code 0 only when no check failed.
-pub(crate) fn run(as_json: bool) -> ExitCode {
+/// Runs the doctor and prints its report; exit code 0 only when no check failed. With
+/// `harden`, the process hardens itself first and the report shows what that applied.
+pub(crate) fn run(as_json: bool, harden: bool) -> ExitCode {
+    let hardening = harden.then(strongroom::harden);
     let report = doctor::run(super::run_probe_child);
     if as_json {
         println!("{}", serde_json::to_string_pretty(&to_json(&report)).expect("JSON values always serialize"));
     } else {
         print_table(&report);
+        if let Some(hardening) = &hardening {
+            println!("\nHardening (--harden)");
+            println!("  {:<16} {}", "not dumpable", hardening.not_dumpable);
+            println!("  {:<16} {}", "no core files", hardening.no_core_files);
+        }
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
@@ -54,6 +61,14 @@ fn machine_rows(m: &Machine) -> Vec<(&'static str, String)> {
             format!("RLIMIT_CORE {}, core_pattern {:?}", bytes(m.core_limit), m.core_pattern.as_deref().unwrap_or("?")),
         ),
         ("ptrace scope", m.ptrace_scope.clone().unwrap_or_else(|| "no Yama module (classic ptrace rules)".into())),
+        (
+            "dumpable",
+            match m.dumpable {
+                Some(true) => "yes: processes of the same user may attach and read memory (--harden stops that)".into(),
+                Some(false) => "no: only root may attach or read memory".into(),
+                None => "unknown".into(),
+            },
+        ),
     ]
 }
 
@@ -98,6 +113,7 @@ fn to_json(report: &Report) -> serde_json::Value {
             "core_pattern": m.core_pattern,
             "core_limit_bytes": m.core_limit,
             "ptrace_scope": m.ptrace_scope,
+            "dumpable": m.dumpable,
         },
         "checks": report.checks.iter().map(check_json).collect::<Vec<_>>(),
     })

@@ -22,6 +22,9 @@ enum Cmd {
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Harden this process first (non-dumpable, no core files) and show what applied.
+        #[arg(long)]
+        harden: bool,
     },
     /// Internal: commit one deliberate violation so `doctor` can watch the child die.
     #[command(name = "__probe", hide = true)]
@@ -33,7 +36,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Cmd::Doctor { json } => doctor::run(json),
+        Cmd::Doctor { json, harden } => doctor::run(json, harden),
         Cmd::Probe { scenario } => probe(&scenario),
     }
 }

@@ -21,8 +21,9 @@ use crate::sys::Access;
 /// **What it protects against.** The bytes sit between two inaccessible guard pages, flush
 /// against the trailing one, with a canary in front: a linear overflow faults at once, an
 /// underflow is caught when the buffer is freed (the process aborts). The pages are backed by
-/// `memfd_secret` where the kernel allows (unreadable through `/proc/PID/mem`, ptrace, or by
-/// root), else locked into RAM, excluded from core dumps and wiped in forked children — as
+/// `memfd_secret` where the kernel allows (no passive read reaches them: `/proc/PID/mem`,
+/// `process_vm_readv`, `PTRACE_PEEKDATA`, core dumps, even by root; a debugger that injects
+/// code still can, see [`harden`](crate::harden)), else locked into RAM, excluded from core dumps and wiped in forked children — as
 /// the [`Policy`] demands, and [`protections`](Self::protections) says what was applied.
 /// [`freeze`](Self::freeze) makes the pages read-only, so a stray write faults. Dropping or
 /// [`destroy`](Self::destroy)ing wipes the bytes.

@@ -11,7 +11,8 @@
 //! |---|---|
 //! | swap, hibernation | `mlock`, or `memfd_secret` (locked by the kernel) |
 //! | core dumps | `MADV_DONTDUMP`, `memfd_secret` |
-//! | `/proc/PID/mem`, ptrace, root | `memfd_secret` (removed from the kernel's direct map) |
+//! | passive reads by another process (`/proc/PID/mem`, `process_vm_readv`, `PTRACE_PEEKDATA`, gcore), root too | `memfd_secret` (removed from the kernel's direct map) |
+//! | a debugger of the same user that attaches and injects code | [`harden`] (`PR_SET_DUMPABLE` 0); nothing stops root |
 //! | a forked child | `MADV_WIPEONFORK` / `MADV_DONTFORK` |
 //! | linear overflow / underflow | guard pages, a canary checked on free |
 //! | stray writes at rest | [`LockedBuffer::freeze`] (read-only pages) |
@@ -50,7 +51,8 @@
 //!   SIGTERM; [`stack::run`] runs your key-handling code on a wiped, locked stack.
 //!
 //! Run `strongroom doctor` to see which protections this machine offers and to prove them
-//! live (guard pages that kill, pages that smaps reports locked, memory root cannot read).
+//! live (guard pages that kill, pages that smaps reports locked, memory that `/proc/PID/mem`
+//! cannot read).
 #![deny(unsafe_code)]
 
 // The modules allowed to hold unsafe code, and why each needs it. Every block carries a
@@ -84,6 +86,7 @@ mod crypto;
 pub mod doctor;
 mod enclave;
 mod error;
+mod harden;
 pub mod kdf;
 mod policy;
 #[cfg(all(unix, not(miri)))]
@@ -101,6 +104,7 @@ pub use enclave::Enclave;
 pub use enclave::{coffer, stream};
 pub use error::{Error, FormatError, Result};
 pub use exposed::{Exposed, ExposedMut};
+pub use harden::{HardenOptions, Hardening, HardeningStep, harden, harden_with, is_dumpable};
 pub use policy::{ForkSafety, Need, Policy, Protection, Protections};
 #[cfg(unix)]
 pub use purge::catch_interrupt;

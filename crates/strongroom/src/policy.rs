@@ -38,8 +38,10 @@ pub enum Need {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Policy {
-    /// Back pages with `memfd_secret(2)`: out of the kernel's direct map, unreadable through
-    /// `/proc/PID/mem`, ptrace or a root debugger, and locked and out of dumps by the kernel.
+    /// Back pages with `memfd_secret(2)`: out of the kernel's direct map, so no passive read
+    /// reaches them (`/proc/PID/mem`, `process_vm_readv`, `PTRACE_PEEKDATA`, core dumps, even
+    /// by root), and locked and out of dumps by the kernel. A debugger that attaches and
+    /// injects code can still make the process read them: see [`harden`](crate::harden).
     pub secret_memory: Need,
     /// Lock pages into RAM so they never reach swap or a hibernation image.
     pub lock: Need,
@@ -168,8 +170,10 @@ pub(crate) const NONE: Protections = Protections {
 pub struct Protections {
     /// Pages cannot be swapped out (mlock, or implied by `memfd_secret`).
     pub locked: bool,
-    /// Backed by `memfd_secret`: removed from the kernel's direct map, unreadable through
-    /// `/proc/PID/mem`, `process_vm_readv`, ptrace and by root.
+    /// Backed by `memfd_secret`: removed from the kernel's direct map, so passive reads
+    /// (`/proc/PID/mem`, `process_vm_readv`, `PTRACE_PEEKDATA`, core dumps) fail, even for
+    /// root; code injected by an attached debugger still runs with access (see
+    /// [`harden`](crate::harden)).
     pub secret_memory: bool,
     /// Excluded from core dumps.
     pub dump_excluded: bool,

@@ -194,7 +194,7 @@ fn smaps_check(name: &str, entry: &SmapsEntry, any_of: &[&str], remedy: &str) ->
 }
 
 fn secret_memory_check(buf: &LockedBuffer, machine: &Machine) -> Check {
-    const NAME: &str = "backed by memfd_secret (hidden from root and the kernel)";
+    const NAME: &str = "backed by memfd_secret (out of the kernel's direct map)";
     let kernel = machine.kernel.as_deref().unwrap_or("unknown kernel");
     match (machine.secret_memory, buf.protections().secret_memory) {
         (true, true) => Check::pass(NAME, format!("memfd_secret works on {kernel}")),
@@ -206,7 +206,7 @@ fn secret_memory_check(buf: &LockedBuffer, machine: &Machine) -> Check {
         (false, _) => Check::skip(
             NAME,
             format!("memfd_secret is not available on {kernel}; secrets use locked anonymous pages"),
-            "use Linux ≥ 5.14 (before 6.5, boot with secretmem.enable=1) to hide secrets from root",
+            "use Linux ≥ 5.14 (before 6.5, boot with secretmem.enable=1) to keep secrets from passive reads, root's too",
         ),
     }
 }
@@ -219,6 +219,13 @@ fn proc_mem_check(addr: usize) -> Check {
         Err(e) if matches!(e.raw_os_error(), Some(libc::EIO | libc::EFAULT)) => {
             Check::pass(NAME, format!("read refused: {e}"))
         }
+        // A non-dumpable process (after `harden()`) may not open its own /proc/self/mem
+        // unless it is root: the check cannot run, which says nothing about memfd_secret.
+        Err(e) if e.raw_os_error() == Some(libc::EACCES) && crate::is_dumpable() == Some(false) => Check::skip(
+            NAME,
+            format!("not run: the process is hardened (non-dumpable), so /proc/self/mem is root's: {e}"),
+            "run `strongroom doctor` without --harden to see this check",
+        ),
         Err(e) => Check::fail(NAME, format!("unexpected error: {e}"), "report a bug"),
         Ok(()) => Check::fail(
             NAME,

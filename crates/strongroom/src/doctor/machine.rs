@@ -1,9 +1,7 @@
 //! The facts about this machine that decide which protections strongroom can give.
 
-use crate::sys::{self, procfs};
-
-/// `CAP_IPC_LOCK`'s bit in the capability sets.
-const CAP_IPC_LOCK: u32 = 14;
+use crate::sys;
+use crate::sys::procfs::{self, CAP_IPC_LOCK};
 
 /// What this machine and process offer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +26,9 @@ pub struct Machine {
     pub core_limit: Option<u64>,
     /// `/proc/sys/kernel/yama/ptrace_scope`; `None` without the Yama module.
     pub ptrace_scope: Option<String>,
+    /// Whether this process is dumpable: if so, other processes of the same user may attach
+    /// with ptrace and read its memory (see [`crate::harden`]).
+    pub dumpable: Option<bool>,
 }
 
 /// Reads the facts.
@@ -48,6 +49,7 @@ pub fn machine() -> Machine {
         core_pattern: procfs::sysctl("kernel/core_pattern"),
         core_limit: sys::core_limit(),
         ptrace_scope: procfs::sysctl("kernel/yama/ptrace_scope"),
+        dumpable: crate::is_dumpable(),
     }
 }
 

@@ -43,6 +43,8 @@ pub(crate) mod tty;
 
 #[cfg(all(unix, not(miri)))]
 pub(crate) use unix::{disable_core_dumps, fork_and_wait};
+#[cfg(all(unix, not(miri)))]
+pub(crate) use unix::{is_dumpable, lock_all_memory, set_not_dumpable};
 
 pub(crate) use fence::AsymmetricFence;
 pub(crate) use fork::{PerGeneration, Stamp};

@@ -3,6 +3,9 @@
 
 use std::fs;
 
+/// `CAP_IPC_LOCK`'s bit in the capability sets: with it, locking is not limited.
+pub(crate) const CAP_IPC_LOCK: u32 = 14;
+
 /// A `Key:   1234 kB` field of `/proc/self/status`, in KiB.
 pub(crate) fn status_kib(key: &str) -> Option<u64> {
     status_field(key)?.split_whitespace().next()?.parse().ok()

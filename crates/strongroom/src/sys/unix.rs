@@ -297,6 +297,46 @@ pub(crate) fn disable_core_dumps() -> io::Result<()> {
     setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }).map_err(Into::into)
 }
 
+/// Makes the process non-dumpable (`PR_SET_DUMPABLE` 0): other processes of the same user
+/// can no longer ptrace it or open its `/proc/PID/mem`, and the kernel writes no core file
+/// of it (root still can do all of these).
+pub(crate) fn set_not_dumpable() -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+        set_dumpable_behavior(DumpableBehavior::NotDumpable).map_err(Into::into)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+/// Whether the process is dumpable (`PR_GET_DUMPABLE`), where the OS says.
+pub(crate) fn is_dumpable() -> Option<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::process::{DumpableBehavior, dumpable_behavior};
+        dumpable_behavior().ok().map(|d| d != DumpableBehavior::NotDumpable)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        None
+    }
+}
+
+/// Locks every page of the process, now and in future, as it is first touched
+/// (`mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)`): nothing it holds reaches swap.
+/// Every later mapping then counts against `RLIMIT_MEMLOCK`.
+pub(crate) fn lock_all_memory() -> io::Result<()> {
+    use rustix::mm::{MlockAllFlags, mlockall};
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = MlockAllFlags::CURRENT | MlockAllFlags::FUTURE | MlockAllFlags::ONFAULT;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = MlockAllFlags::CURRENT | MlockAllFlags::FUTURE;
+    mlockall(flags).map_err(Into::into)
+}
+
 /// Forks, runs `child` in the child and `_exit`s with its return value; the parent waits
 /// and returns how the child ended.
 ///
