@@ -3,10 +3,16 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use strongroom::doctor::{self, Check, Machine, Report, Status};
+use strongroom::doctor::{self, Budget, Check, Conclusion, Machine, Report, Status};
 
-/// Runs the doctor and prints its report; exit code 0 only when no check failed. With
-/// `harden`, the process hardens itself first and the report shows what that applied.
+/// Exit code when a protection failed.
+const EXIT_FAILED: u8 = 1;
+/// Exit code when nothing failed but the environment kept some checks from running.
+const EXIT_SKIPPED: u8 = 3;
+
+/// Runs the doctor and prints its report. Exit code 0 when every check passed,
+/// [`EXIT_FAILED`] when one failed, [`EXIT_SKIPPED`] when none failed but some were skipped.
+/// With `harden`, the process hardens itself first and the report shows what that applied.
 pub(crate) fn run(as_json: bool, harden: bool) -> ExitCode {
     let hardening = harden.then(strongroom::harden);
     let report = doctor::run(super::run_probe_child);
@@ -20,7 +26,11 @@ pub(crate) fn run(as_json: bool, harden: bool) -> ExitCode {
             println!("  {:<16} {}", "no core files", hardening.no_core_files);
         }
     }
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    match report.conclusion() {
+        Conclusion::AllPassed => ExitCode::SUCCESS,
+        Conclusion::SomeFailed => ExitCode::from(EXIT_FAILED),
+        Conclusion::SomeSkipped => ExitCode::from(EXIT_SKIPPED),
+    }
 }
 
 fn bytes(n: Option<u64>) -> String {
@@ -86,8 +96,32 @@ fn print_table(report: &Report) {
             println!("  {:<4}  {:<width$}  -> {remedy}", "", "");
         }
     }
-    let count = |s: Status| report.checks.iter().filter(|c| c.status == s).count();
-    println!("\n{} passed, {} failed, {} skipped", count(Status::Pass), count(Status::Fail), count(Status::Skip));
+    println!("\nBudget (locked memory, when the doctor started)");
+    for (key, value) in budget_rows(&report.budget) {
+        println!("  {key:<16} {value}");
+    }
+    println!(
+        "\n{} passed, {} failed, {} skipped ({} checks)",
+        report.count(Status::Pass),
+        report.count(Status::Fail),
+        report.count(Status::Skip),
+        report.checks.len()
+    );
+}
+
+fn budget_rows(b: &Budget) -> Vec<(&'static str, String)> {
+    let fits = |n: Option<u64>, each: &str| match n {
+        None => format!("not limited ({each})"),
+        Some(n) => format!("{n} more ({each})"),
+    };
+    let pooled = format!("32 bytes, about {} locked bytes each, a page at least", doctor::POOLED_SECRET_BYTES);
+    vec![
+        ("RLIMIT_MEMLOCK", bytes(b.memlock_limit)),
+        ("locked now", b.locked_now.map_or("unknown".to_owned(), |n| format!("{} (VmLck)", bytes(Some(n))))),
+        ("room left", b.room.map_or("not limited (no limit or CAP_IPC_LOCK)".to_owned(), |n| bytes(Some(n)))),
+        ("pooled secrets", fits(b.pooled_secrets, &pooled)),
+        ("guarded buffers", fits(b.guarded_buffers, "one locked page each")),
+    ]
 }
 
 fn label(status: Status) -> &'static str {
@@ -102,6 +136,17 @@ fn to_json(report: &Report) -> serde_json::Value {
     let m = &report.machine;
     json!({
         "passed": report.passed(),
+        "conclusion": match report.conclusion() {
+            Conclusion::AllPassed => "all passed",
+            Conclusion::SomeFailed => "some failed",
+            Conclusion::SomeSkipped => "some skipped",
+        },
+        "counts": {
+            "pass": report.count(Status::Pass),
+            "fail": report.count(Status::Fail),
+            "skip": report.count(Status::Skip),
+            "total": report.checks.len(),
+        },
         "machine": {
             "kernel": m.kernel,
             "page_size": m.page_size,
@@ -114,6 +159,13 @@ fn to_json(report: &Report) -> serde_json::Value {
             "core_limit_bytes": m.core_limit,
             "ptrace_scope": m.ptrace_scope,
             "dumpable": m.dumpable,
+        },
+        "budget": {
+            "memlock_limit_bytes": report.budget.memlock_limit,
+            "locked_bytes": report.budget.locked_now,
+            "room_bytes": report.budget.room,
+            "pooled_secrets": report.budget.pooled_secrets,
+            "guarded_buffers": report.budget.guarded_buffers,
         },
         "checks": report.checks.iter().map(check_json).collect::<Vec<_>>(),
     })

@@ -8,6 +8,15 @@ use clap::{Parser, Subcommand};
 
 mod doctor;
 
+/// `strongroom doctor`'s exit codes, shown by `--help`.
+const EXIT_CODES: &str = "\
+Exit status:
+  0  every check ran and passed: the protections are live here
+  1  a protection failed (a FAIL line says what to do)
+  2  usage error
+  3  nothing failed, but the environment prevented some checks (SKIP lines say why:
+     too little RLIMIT_MEMLOCK, no memfd_secret in this kernel, --harden, ...)";
+
 #[derive(Parser)]
 #[command(name = "strongroom", version, about = "Protected memory for secrets: prove it works here, and use it")]
 struct Cli {
@@ -18,6 +27,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Show which memory protections this machine offers and prove them live.
+    ///
+    /// Every check is listed once, as PASS, FAIL, or SKIP (the environment kept it from
+    /// running or applying, e.g. too little room under RLIMIT_MEMLOCK, or no memfd_secret),
+    /// followed by the locked-memory budget.
+    ///
+    /// Exit status: 0 every check passed; 1 a protection failed; 2 usage error; 3 nothing
+    /// failed but some checks were skipped (the environment prevented them).
+    #[command(after_help = EXIT_CODES)]
     Doctor {
         /// Print the report as JSON instead of a table.
         #[arg(long)]
@@ -42,19 +59,27 @@ fn main() -> ExitCode {
 }
 
 /// Runs a probe scenario in this (child) process. Returning at all means the protection
-/// did not fire, so the exit code is a failure either way.
+/// did not fire ([`probe::SURVIVED_EXIT_CODE`]), unless the scenario could not even be set
+/// up ([`probe::SETUP_FAILED_EXIT_CODE`]: nothing was tested, and `doctor` shows a skip).
+///
+/// [`probe::SURVIVED_EXIT_CODE`]: strongroom::probe::SURVIVED_EXIT_CODE
+/// [`probe::SETUP_FAILED_EXIT_CODE`]: strongroom::probe::SETUP_FAILED_EXIT_CODE
 fn probe(name: &str) -> ExitCode {
-    let Some(scenario) = strongroom::probe::Scenario::from_name(name) else {
+    use strongroom::probe;
+    let Some(scenario) = probe::Scenario::from_name(name) else {
         eprintln!("strongroom: unknown probe scenario {name:?}");
         return ExitCode::from(2);
     };
-    match strongroom::probe::provoke(scenario) {
+    match probe::provoke(scenario) {
         Ok(()) => {
-            eprintln!("strongroom: {scenario}: the process survived; the protection did not fire")
+            eprintln!("strongroom: {scenario}: the process survived; the protection did not fire");
+            ExitCode::from(probe::SURVIVED_EXIT_CODE)
         }
-        Err(e) => eprintln!("strongroom: {scenario}: could not set up the probe: {e}"),
+        Err(e) => {
+            eprintln!("strongroom: {scenario}: {}{e}", probe::SETUP_FAILED_PREFIX);
+            ExitCode::from(probe::SETUP_FAILED_EXIT_CODE)
+        }
     }
-    ExitCode::from(3)
 }
 
 /// Re-executes this binary to run one probe in a child process.

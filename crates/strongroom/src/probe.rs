@@ -5,14 +5,25 @@
 //! [`provoke`] in a child process (strongroom's `doctor` re-executes itself; the test suite
 //! re-executes the test binary) and judge how the child died with [`judge`].
 //!
+//! The child tells the parent *why* it is still alive through its exit code: a child that
+//! could not set the scenario up (no locked memory, say) exits with
+//! [`SETUP_FAILED_EXIT_CODE`], and [`judge`] reports the probe as not run, with the child's
+//! reason; one that committed the violation and survived exits with [`SURVIVED_EXIT_CODE`],
+//! and the protection failed.
+//!
 //! ```no_run
 //! use strongroom::probe::{self, Scenario};
 //!
 //! // In the child:
-//! probe::provoke(Scenario::OverflowPastEnd)?;
-//! // Only reached if the guard page did not fire.
-//! std::process::exit(1);
-//! # Ok::<(), strongroom::Error>(())
+//! let code = match probe::provoke(Scenario::OverflowPastEnd) {
+//!     // Only reached if the guard page did not fire.
+//!     Ok(()) => probe::SURVIVED_EXIT_CODE,
+//!     Err(e) => {
+//!         eprintln!("{}{e}", probe::SETUP_FAILED_PREFIX);
+//!         probe::SETUP_FAILED_EXIT_CODE
+//!     }
+//! };
+//! std::process::exit(code.into());
 //! ```
 
 use std::fmt;
@@ -57,6 +68,38 @@ pub const CANARY_MESSAGE: &str = "strongroom: canary breach";
 
 /// The text a double-free abort prints.
 pub const DOUBLE_FREE_MESSAGE: &str = "strongroom: a pooled slot was freed twice";
+
+/// The exit code of a probe child that committed its violation and survived: the protection
+/// did not fire.
+///
+/// ```
+/// assert_ne!(strongroom::probe::SURVIVED_EXIT_CODE, strongroom::probe::SETUP_FAILED_EXIT_CODE);
+/// ```
+pub const SURVIVED_EXIT_CODE: u8 = 3;
+
+/// The exit code of a probe child that could not set its scenario up ([`provoke`] returned
+/// an error, e.g. no locked memory under `RLIMIT_MEMLOCK`): the protection was not tested.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::os::unix::process::ExitStatusExt;
+/// use strongroom::probe::{judge, Scenario, SETUP_FAILED_EXIT_CODE};
+///
+/// let status = std::process::ExitStatus::from_raw(i32::from(SETUP_FAILED_EXIT_CODE) << 8);
+/// let verdict = judge(Scenario::PooledOverflow, status, b"strongroom: could not set up the probe: no room");
+/// assert!(!verdict.passed);
+/// assert_eq!(verdict.not_run.as_deref(), Some("no room"));
+/// # }
+/// ```
+pub const SETUP_FAILED_EXIT_CODE: u8 = 4;
+
+/// What a probe child prints to stderr in front of the reason it could not set up, so that
+/// [`judge`] can quote the reason.
+///
+/// ```
+/// assert!(strongroom::probe::SETUP_FAILED_PREFIX.ends_with(": "));
+/// ```
+pub const SETUP_FAILED_PREFIX: &str = "could not set up the probe: ";
 
 impl Scenario {
     /// Every scenario, in the order `doctor` runs them.
@@ -181,21 +224,23 @@ pub fn observe_fork(buf: LockedBuffer) -> Result<ForkView> {
     }
 }
 
-/// Commits the violation in *this* process. It returns only if the protection failed to
-/// fire (or the buffer could not be allocated): callers treat a return as a failed check.
+/// Commits the violation in *this* process. It returns `Ok` only if the protection failed to
+/// fire; an `Err` means the scenario could not be set up (the memory it needs could not be
+/// allocated), so nothing was tested. A child exits with [`SURVIVED_EXIT_CODE`] or
+/// [`SETUP_FAILED_EXIT_CODE`] accordingly.
 pub fn provoke(scenario: Scenario) -> Result<()> {
     // The crash is the point; a core file would only litter the working directory.
     let _ = crate::sys::disable_core_dumps();
-    let mut buf = LockedBuffer::new(32)?;
-    buf.copy_from(&[0xA5; 32])?;
     match scenario {
-        Scenario::OverflowPastEnd => buf.poke(Poke::PastEnd),
-        Scenario::UnderflowBeforeStart => buf.poke(Poke::BeforeInner),
+        Scenario::OverflowPastEnd => guarded()?.poke(Poke::PastEnd),
+        Scenario::UnderflowBeforeStart => guarded()?.poke(Poke::BeforeInner),
         Scenario::CanaryCorruption => {
+            let mut buf = guarded()?;
             buf.poke(Poke::Canary);
             buf.destroy();
         }
         Scenario::WriteToFrozen => {
+            let mut buf = guarded()?;
             buf.freeze()?;
             buf.poke(Poke::Data);
         }
@@ -203,10 +248,35 @@ pub fn provoke(scenario: Scenario) -> Result<()> {
             let secret = crate::SecretBox::strict(|k: &mut [u8; 32]| k.fill(0xA5))?;
             std::hint::black_box(secret.probe_read_at_rest());
         }
-        Scenario::PooledOverflow => crate::alloc::pool::probe_overflow(),
-        Scenario::PooledWriteAfterFree => crate::alloc::pool::probe_write_after_free(),
-        Scenario::PooledDoubleFree => crate::alloc::pool::probe_double_free(),
+        Scenario::PooledOverflow => {
+            pool_ready()?;
+            crate::alloc::pool::probe_overflow();
+        }
+        Scenario::PooledWriteAfterFree => {
+            pool_ready()?;
+            crate::alloc::pool::probe_write_after_free();
+        }
+        Scenario::PooledDoubleFree => {
+            pool_ready()?;
+            crate::alloc::pool::probe_double_free();
+        }
     }
+    Ok(())
+}
+
+/// A guarded 32-byte secret of non-zero bytes, the target of the guard-page scenarios.
+fn guarded() -> Result<LockedBuffer> {
+    let mut buf = LockedBuffer::new(32)?;
+    buf.copy_from(&[0xA5; 32])?;
+    Ok(buf)
+}
+
+/// Makes sure the pool can hand out a 32-byte slot. The pool's own probes skip their
+/// violation when their allocation fails, which would pass for a survival; allocating and
+/// freeing one pooled secret first maps the arena (and leaves the slot in this thread's
+/// cache), so a failure shows here, as a setup error.
+fn pool_ready() -> Result<()> {
+    drop(crate::SecretBox::new(|k: &mut [u8; 32]| k.fill(0xA5))?);
     Ok(())
 }
 
@@ -217,6 +287,10 @@ pub struct Verdict {
     pub passed: bool,
     /// What actually happened, in words.
     pub observed: String,
+    /// `Some(reason)` when the child could not set the scenario up (it exited with
+    /// [`SETUP_FAILED_EXIT_CODE`]): the protection was not tested, so this is neither a pass
+    /// nor evidence that the protection failed.
+    pub not_run: Option<String>,
 }
 
 /// Judges how a child that ran `scenario` ended.
@@ -236,6 +310,18 @@ pub struct Verdict {
 pub fn judge(scenario: Scenario, status: std::process::ExitStatus, stderr: &[u8]) -> Verdict {
     use std::os::unix::process::ExitStatusExt;
     let stderr = String::from_utf8_lossy(stderr);
+    if status.code() == Some(SETUP_FAILED_EXIT_CODE.into()) {
+        let reason = stderr
+            .lines()
+            .find_map(|line| line.split_once(SETUP_FAILED_PREFIX).map(|(_, reason)| reason.trim()))
+            .unwrap_or_else(|| stderr.trim());
+        let reason = if reason.is_empty() { "the child gave no reason" } else { reason };
+        return Verdict {
+            passed: false,
+            observed: format!("not run: the child could not set up the probe: {reason}"),
+            not_run: Some(reason.to_owned()),
+        };
+    }
     let observed = match (status.signal(), status.code()) {
         (Some(sig), _) => format!("killed by {}", signal_name(sig)),
         (None, Some(code)) => format!("survived and exited with code {code}"),
@@ -251,7 +337,7 @@ pub fn judge(scenario: Scenario, status: std::process::ExitStatus, stderr: &[u8]
         }
         _ => observed,
     };
-    Verdict { passed, observed }
+    Verdict { passed, observed, not_run: None }
 }
 
 #[cfg(unix)]

@@ -8,12 +8,24 @@ use strongroom::probe::{self, Scenario};
 fn must_die(scenario: Scenario, test: &str) {
     if common::is_child(scenario.name()) {
         // The child: commit the violation. Getting past it means the protection failed.
-        let outcome = probe::provoke(scenario);
-        eprintln!("child survived {scenario}: {outcome:?}");
-        std::process::exit(3);
+        match probe::provoke(scenario) {
+            Ok(()) => {
+                eprintln!("child survived {scenario}");
+                std::process::exit(i32::from(probe::SURVIVED_EXIT_CODE));
+            }
+            Err(e) => {
+                eprintln!("{}{e}", probe::SETUP_FAILED_PREFIX);
+                std::process::exit(i32::from(probe::SETUP_FAILED_EXIT_CODE));
+            }
+        }
     }
     let out = common::run_child(test, scenario.name(), &[]);
     let verdict = probe::judge(scenario, out.status, &out.stderr);
+    if let Some(reason) = &verdict.not_run {
+        // The environment kept the child from setting up (e.g. no locked memory): the
+        // protection was not tested, which CI must not accept and elsewhere must show.
+        return common::missing(test, reason);
+    }
     assert!(
         verdict.passed,
         "{scenario}: expected {:?}, but the child was {}\nstderr:\n{}",
