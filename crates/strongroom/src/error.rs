@@ -53,6 +53,21 @@ pub enum Error {
     #[error("the requested size is too large to map")]
     TooLarge,
 
+    /// Memory that must stay in RAM (locked, or `memfd_secret`) was asked for beyond what this
+    /// process may have (the machine's RAM, or its cgroup's memory limit if lower). The
+    /// kernel would grant it lazily and fail later, at a touch or with the OOM killer.
+    #[error(
+        "{} must stay in RAM, but this process may have {} (the machine's RAM or its cgroup limit)",
+        Bytes(*requested),
+        Bytes(*physical)
+    )]
+    MoreThanMemory {
+        /// Bytes asked for (rounded to whole pages).
+        requested: u64,
+        /// Bytes of RAM the process may have.
+        physical: u64,
+    },
+
     /// The secret was destroyed (or purged); its memory is gone.
     #[error("the secret has been destroyed")]
     Destroyed,
@@ -107,10 +122,63 @@ pub enum Error {
     #[error("malformed input: {0}")]
     Format(FormatError),
 
-    /// Parameters (e.g. a KDF's memory or iteration counts) are invalid or beyond the limits;
-    /// refused before any work is done.
+    /// Parameters (e.g. a key of the wrong length) are invalid; refused before any work is
+    /// done.
     #[error("invalid parameters: {0}")]
     InvalidParameters(&'static str),
+
+    /// A KDF parameter asks for more than its limit (Argon2id memory or passes, SHA3-256
+    /// rounds, salt length); refused before any work is done. The message gives both figures
+    /// and the [`KdfLimits`](crate::kdf::KdfLimits) field to raise if the input is trusted.
+    ///
+    /// ```
+    /// use strongroom::{Error, kdf::{KdfLimits, KdfParams, Parameter}};
+    ///
+    /// let hostile = KdfParams { memory_kib: 2 << 20, ..KdfParams::DEFAULT };
+    /// let err = KdfLimits::DEFAULT.check(&hostile).unwrap_err();
+    /// assert!(matches!(err, Error::LimitExceeded { what: Parameter::Memory, requested: 2097152, limit: 1048576 }));
+    /// assert!(err.to_string().contains("2 GiB (2097152 KiB) exceeds the limit of 1 GiB"), "{err}");
+    /// ```
+    #[error("{}", limit_exceeded_message(*what, *requested, *limit))]
+    LimitExceeded {
+        /// Which parameter.
+        what: crate::kdf::Parameter,
+        /// What the input asked for, in the parameter's unit.
+        requested: u64,
+        /// The largest value allowed.
+        limit: u64,
+    },
+
+    /// A KDF parameter is below its minimum (Argon2id memory under 8 KiB, no pass at all, a
+    /// salt under 8 bytes): the parameters are malformed, not merely expensive.
+    ///
+    /// ```
+    /// use strongroom::{Error, kdf::{KdfLimits, KdfParams, Parameter}};
+    ///
+    /// let err = KdfLimits::DEFAULT.check(&KdfParams { iterations: 0, ..KdfParams::DEFAULT }).unwrap_err();
+    /// assert!(matches!(err, Error::BelowMinimum { what: Parameter::Passes, requested: 0, minimum: 1 }));
+    /// ```
+    #[error("{}", below_minimum_message(*what, *requested, *minimum))]
+    BelowMinimum {
+        /// Which parameter.
+        what: crate::kdf::Parameter,
+        /// What the input asked for, in the parameter's unit.
+        requested: u64,
+        /// The smallest value allowed.
+        minimum: u64,
+    },
+
+    /// There is no terminal to read a passphrase from
+    /// ([`SecretString::read_passphrase`](crate::SecretString::read_passphrase) in CI, under a
+    /// service manager, or in any process without a controlling terminal). Read it from
+    /// another source with [`SecretString::read_line_from`](crate::SecretString::read_line_from),
+    /// which takes any reader, e.g. `std::io::stdin().lock()`.
+    #[error(
+        "there is no terminal to read a passphrase from (the process has no controlling terminal: \
+         {0}); to read it from standard input or another reader, use \
+         `SecretString::read_line_from(std::io::stdin().lock())`"
+    )]
+    NoTerminal(#[source] io::Error),
 
     /// The caller broke an API contract (an output buffer of the wrong length, an alignment
     /// larger than a page): a bug in the calling code, not in the input data.
@@ -173,7 +241,58 @@ fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) ->
     if let Some(locked) = locked {
         msg += &format!(" and {} is locked already", Bytes(locked));
     }
-    msg + "; raise `ulimit -l` (or LimitMEMLOCK=), grant CAP_IPC_LOCK, or accept unlocked memory where the API takes a Policy: `Policy { lock: Need::Preferred, ..Policy::default() }`"
+    msg + "; raise `ulimit -l` (or LimitMEMLOCK=), grant CAP_IPC_LOCK, or accept unlocked memory (still guarded, out of dumps and forks): `Policy::set_default(Policy { lock: Need::Preferred, ..Policy::STANDARD })` for the whole process, or that Policy where an API takes one"
+}
+
+fn limit_exceeded_message(what: crate::kdf::Parameter, requested: u64, limit: u64) -> String {
+    let (name, unit) = (what.description(), what.unit());
+    let msg = format!("{name} of {} exceeds the limit of {}", Amount(requested, unit), Amount(limit, unit).short());
+    match what.limits_field() {
+        Some(field) => msg + &format!("; raise `KdfLimits::{field}` if you trust the input"),
+        None => msg + "; the input is malformed or not meant for this format",
+    }
+}
+
+fn below_minimum_message(what: crate::kdf::Parameter, requested: u64, minimum: u64) -> String {
+    let (name, unit) = (what.description(), what.unit());
+    format!(
+        "{name} of {} is below the minimum of {}; the parameters are malformed (check where they come from)",
+        Amount(requested, unit),
+        Amount(minimum, unit).short()
+    )
+}
+
+/// A figure in a parameter's unit, read the way people read them: `2 GiB (2097152 KiB)`,
+/// `3 passes`, `5 bytes`.
+struct Amount(u64, crate::kdf::Unit);
+
+impl Amount {
+    /// Without the exact figure in brackets: `1 GiB`.
+    fn short(&self) -> String {
+        let full = self.to_string();
+        match full.find(" (") {
+            Some(at) => full[..at].to_string(),
+            None => full,
+        }
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::kdf::Unit;
+        match self.1 {
+            Unit::Kib => {
+                for (unit, size) in [("GiB", 1u64 << 20), ("MiB", 1 << 10)] {
+                    if self.0 >= size && self.0.is_multiple_of(size) {
+                        return write!(f, "{} {unit} ({} KiB)", self.0 / size, self.0);
+                    }
+                }
+                write!(f, "{} KiB", self.0)
+            }
+            Unit::Bytes => write!(f, "{} {}", self.0, if self.0 == 1 { "byte" } else { "bytes" }),
+            Unit::Count => write!(f, "{}", self.0),
+        }
+    }
 }
 
 /// A byte count printed the way people read them: `8 MiB (8388608 bytes)`.
@@ -215,6 +334,7 @@ impl Error {
             Error::LockLimit { .. } => "LockLimit",
             Error::Unsupported(_) => "Unsupported",
             Error::TooLarge => "TooLarge",
+            Error::MoreThanMemory { .. } => "MoreThanMemory",
             Error::Destroyed => "Destroyed",
             Error::LostToFork => "LostToFork",
             Error::OutOfRange => "OutOfRange",
@@ -226,6 +346,9 @@ impl Error {
             Error::Crypto => "Crypto",
             Error::Format(_) => "Format",
             Error::InvalidParameters(_) => "InvalidParameters",
+            Error::LimitExceeded { .. } => "LimitExceeded",
+            Error::BelowMinimum { .. } => "BelowMinimum",
+            Error::NoTerminal(_) => "NoTerminal",
             Error::ApiMisuse(_) => "ApiMisuse",
             Error::Internal(_) => "Internal",
             Error::Random(_) => "Random",
@@ -264,6 +387,37 @@ mod tests {
         assert!(shown.contains("ulimit -l"), "{shown}");
         let e = Error::Unsupported(Protection::SecretMemory);
         assert!(format!("{e:?}").contains("secret_memory: Need::Preferred"), "{e:?}");
+    }
+
+    #[test]
+    fn kdf_limit_errors_carry_both_figures_and_the_field_to_raise() {
+        use crate::kdf::Parameter;
+        let e = Error::LimitExceeded { what: Parameter::Memory, requested: 2 << 20, limit: 1 << 20 };
+        assert_eq!(
+            e.to_string(),
+            "Argon2id memory of 2 GiB (2097152 KiB) exceeds the limit of 1 GiB; \
+             raise `KdfLimits::max_memory_kib` if you trust the input"
+        );
+        assert!(format!("{e:?}").starts_with("LimitExceeded: Argon2id memory"), "{e:?}");
+        let e = Error::LimitExceeded { what: Parameter::Rounds, requested: 1 << 40, limit: 10_000_000 };
+        assert!(e.to_string().contains("of 1099511627776 exceeds the limit of 10000000"), "{e}");
+        assert!(e.to_string().contains("KdfLimits::max_rounds"), "{e}");
+        let e = Error::BelowMinimum { what: Parameter::Salt, requested: 5, minimum: 8 };
+        assert_eq!(
+            e.to_string(),
+            "salt length of 5 bytes is below the minimum of 8 bytes; the parameters are malformed \
+             (check where they come from)"
+        );
+        let e = Error::BelowMinimum { what: Parameter::Memory, requested: 4, minimum: 8 };
+        assert!(e.to_string().contains("memory of 4 KiB is below the minimum of 8 KiB"), "{e}");
+    }
+
+    #[test]
+    fn no_terminal_points_to_read_line_from() {
+        let e = Error::NoTerminal(io::Error::from_raw_os_error(6));
+        let msg = format!("{e:?}");
+        assert!(msg.starts_with("NoTerminal: there is no terminal to read a passphrase from"), "{msg}");
+        assert!(msg.contains("SecretString::read_line_from"), "{msg}");
     }
 
     #[test]

@@ -84,23 +84,101 @@ impl KdfLimits {
     /// use strongroom::kdf::{KdfLimits, KdfParams};
     /// assert!(KdfLimits::DEFAULT.check(&KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT }).is_err());
     /// ```
+    /// A parameter beyond its limit is [`Error::LimitExceeded`], one below Argon2's minimum
+    /// [`Error::BelowMinimum`]; both carry the figures.
+    ///
+    /// ```
+    /// use strongroom::{Error, kdf::{KdfLimits, KdfParams, Parameter}};
+    ///
+    /// let hostile = KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT };
+    /// match KdfLimits::DEFAULT.check(&hostile) {
+    ///     Err(Error::LimitExceeded { what: Parameter::Rounds, requested, limit }) => {
+    ///         assert_eq!((requested, limit), (1 << 40, 10_000_000));
+    ///     }
+    ///     other => panic!("unexpected: {other:?}"),
+    /// }
+    /// ```
     pub fn check(&self, params: &KdfParams) -> Result<()> {
-        if params.memory_kib < 8 {
-            return Err(Error::InvalidParameters("Argon2id memory must be at least 8 KiB"));
+        let memory = u64::from(params.memory_kib);
+        within(Parameter::Memory, memory, MIN_MEMORY_KIB, u64::from(self.max_memory_kib))?;
+        within(Parameter::Passes, u64::from(params.iterations), 1, u64::from(self.max_iterations))?;
+        within(Parameter::Rounds, params.rounds, 0, self.max_rounds)
+    }
+}
+
+/// Argon2's smallest memory: 8 KiB (8 blocks of 1 KiB for one lane).
+const MIN_MEMORY_KIB: u64 = 8;
+/// The salt lengths a derivation accepts, in bytes.
+const SALT_LEN: std::ops::RangeInclusive<u64> = 8..=64;
+
+/// `Ok` if `minimum <= requested <= limit`, else the error with the figures.
+fn within(what: Parameter, requested: u64, minimum: u64, limit: u64) -> Result<()> {
+    if requested < minimum {
+        return Err(Error::BelowMinimum { what, requested, minimum });
+    }
+    if requested > limit {
+        return Err(Error::LimitExceeded { what, requested, limit });
+    }
+    Ok(())
+}
+
+/// The derivation parameter an [`Error::LimitExceeded`] or [`Error::BelowMinimum`] is
+/// about, so a caller can tell them apart without parsing a message.
+///
+/// ```
+/// use strongroom::{Error, kdf::{derive_key_combined, KdfParams, Parameter}};
+///
+/// let err = derive_key_combined(b"pw", b"short", &KdfParams::DEFAULT).unwrap_err();
+/// assert!(matches!(err, Error::BelowMinimum { what: Parameter::Salt, requested: 5, minimum: 8 }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Parameter {
+    /// Argon2id memory, in KiB ([`KdfParams::memory_kib`]).
+    Memory,
+    /// Argon2id passes ([`KdfParams::iterations`]).
+    Passes,
+    /// SHA3-256 rounds ([`KdfParams::rounds`]).
+    Rounds,
+    /// The salt's length, in bytes (8 to 64).
+    Salt,
+}
+
+/// The unit a [`Parameter`]'s figures are counted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unit {
+    Kib,
+    Bytes,
+    Count,
+}
+
+impl Parameter {
+    /// What the parameter is, for messages.
+    pub(crate) fn description(self) -> &'static str {
+        match self {
+            Parameter::Memory => "Argon2id memory",
+            Parameter::Passes => "Argon2id passes",
+            Parameter::Rounds => "SHA3-256 rounds",
+            Parameter::Salt => "salt length",
         }
-        if params.memory_kib > self.max_memory_kib {
-            return Err(Error::InvalidParameters("Argon2id memory exceeds the limit"));
+    }
+
+    pub(crate) fn unit(self) -> Unit {
+        match self {
+            Parameter::Memory => Unit::Kib,
+            Parameter::Salt => Unit::Bytes,
+            Parameter::Passes | Parameter::Rounds => Unit::Count,
         }
-        if params.iterations == 0 {
-            return Err(Error::InvalidParameters("Argon2id needs at least one pass"));
+    }
+
+    /// The [`KdfLimits`] field that bounds it; `None` where the format fixes the bound.
+    pub(crate) fn limits_field(self) -> Option<&'static str> {
+        match self {
+            Parameter::Memory => Some("max_memory_kib"),
+            Parameter::Passes => Some("max_iterations"),
+            Parameter::Rounds => Some("max_rounds"),
+            Parameter::Salt => None,
         }
-        if params.iterations > self.max_iterations {
-            return Err(Error::InvalidParameters("Argon2id passes exceed the limit"));
-        }
-        if params.rounds > self.max_rounds {
-            return Err(Error::InvalidParameters("SHA3-256 rounds exceed the limit"));
-        }
-        Ok(())
     }
 }
 
@@ -150,13 +228,11 @@ pub fn derive_key_with_limits(
     limits: &KdfLimits,
 ) -> Result<DerivedKey> {
     limits.check(params)?;
-    if !(8..=64).contains(&salt.len()) {
-        return Err(Error::InvalidParameters("the salt must be 8 to 64 bytes"));
-    }
+    within(Parameter::Salt, salt.len() as u64, *SALT_LEN.start(), *SALT_LEN.end())?;
     let mut key = LockedBuffer::new(KEY_LEN)?;
     let mut work = take_work_memory(params.memory_kib as usize * 1024)?;
     let work_memory = work.protections();
-    let derived = stack::run_on(StackSize::Large, || derive_into(passphrase, salt, params, &mut work, &mut key));
+    let derived = stack::run_on(StackSize::Kdf, || derive_into(passphrase, salt, params, &mut work, &mut key));
     // Wiped before anything else happens, whether the derivation succeeded or not.
     work.wipe()?;
     keep_work_memory(work);
@@ -238,18 +314,27 @@ mod tests {
     #[test]
     fn hostile_parameters_are_refused_before_any_work() {
         let start = std::time::Instant::now();
+        let over = |what, requested, limit| Error::LimitExceeded { what, requested, limit };
+        let under = |what, requested, minimum| Error::BelowMinimum { what, requested, minimum };
         let hostile = [
-            KdfParams { memory_kib: u32::MAX, ..KdfParams::DEFAULT },
-            KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT },
-            KdfParams { iterations: u32::MAX, ..KdfParams::DEFAULT },
-            KdfParams { iterations: 0, ..KdfParams::DEFAULT },
-            KdfParams { memory_kib: 0, ..KdfParams::DEFAULT },
+            (
+                KdfParams { memory_kib: u32::MAX, ..KdfParams::DEFAULT },
+                over(Parameter::Memory, u32::MAX.into(), 1 << 20),
+            ),
+            (KdfParams { rounds: 1 << 40, ..KdfParams::DEFAULT }, over(Parameter::Rounds, 1 << 40, 10_000_000)),
+            (KdfParams { iterations: u32::MAX, ..KdfParams::DEFAULT }, over(Parameter::Passes, u32::MAX.into(), 16)),
+            (KdfParams { iterations: 0, ..KdfParams::DEFAULT }, under(Parameter::Passes, 0, 1)),
+            (KdfParams { memory_kib: 0, ..KdfParams::DEFAULT }, under(Parameter::Memory, 0, 8)),
         ];
-        for params in hostile {
-            let result = derive_key_combined(b"pw", b"sixteen byte sal", &params);
-            assert!(matches!(result, Err(Error::InvalidParameters(_))), "{params:?}");
+        for (params, expected) in hostile {
+            let err = derive_key_combined(b"pw", b"sixteen byte sal", &params).unwrap_err();
+            assert_eq!(err.to_string(), expected.to_string(), "{params:?}");
+            assert_eq!(format!("{err:?}"), format!("{expected:?}"), "{params:?}");
         }
-        assert!(matches!(derive_key_combined(b"pw", b"short", &KdfParams::DEFAULT), Err(Error::InvalidParameters(_))));
+        let short = derive_key_combined(b"pw", b"short", &KdfParams::DEFAULT).unwrap_err();
+        assert!(matches!(short, Error::BelowMinimum { what: Parameter::Salt, requested: 5, minimum: 8 }), "{short:?}");
+        let long = derive_key_combined(b"pw", &[0; 65], &KdfParams::DEFAULT).unwrap_err();
+        assert!(matches!(long, Error::LimitExceeded { what: Parameter::Salt, requested: 65, limit: 64 }), "{long:?}");
         assert!(start.elapsed().as_millis() < 200, "refusing took {:?}", start.elapsed());
     }
 

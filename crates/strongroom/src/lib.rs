@@ -91,6 +91,8 @@ pub mod kdf;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;
+#[cfg(doctest)]
+mod readme;
 mod secret;
 // The secure stack switches stacks (psm) over pages it maps itself: raw pointers to its
 // pages, and a `// SAFETY:` argument on every block like the modules above.

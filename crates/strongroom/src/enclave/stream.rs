@@ -20,6 +20,7 @@ use crate::aead::Key;
 use crate::buffer::LockedBuffer;
 use crate::crypto::aead::{self, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, FormatError, Result};
+use crate::secret::SecretVec;
 use crate::sys;
 
 const MAGIC: &[u8; 8] = b"SRSTREAM";
@@ -28,8 +29,11 @@ const PREFIX_LEN: usize = NONCE_LEN - 5;
 /// Length of the stream header.
 pub const HEADER_LEN: usize = MAGIC.len() + 2 + PREFIX_LEN;
 
-/// Default chunk size: 64 KiB of plaintext per chunk.
-pub const DEFAULT_CHUNK_LOG2: u8 = 16;
+/// Default chunk size: 16 KiB of plaintext per chunk. Each direction stages one chunk of
+/// plaintext in locked memory, so the chunk size is what a stream costs of
+/// `RLIMIT_MEMLOCK` (64 KiB in many containers); larger chunks save little: the per-chunk
+/// cost is one 16-byte tag and one AEAD call.
+pub const DEFAULT_CHUNK_LOG2: u8 = 14;
 /// Smallest chunk a stream may use: 64 bytes.
 pub const MIN_CHUNK_LOG2: u8 = 6;
 /// Largest chunk a stream may use (and so the most a reader ever buffers): 1 MiB.
@@ -94,7 +98,7 @@ pub struct Encryptor<'k, W: Write> {
 }
 
 impl<'k, W: Write> Encryptor<'k, W> {
-    /// A stream with 64 KiB chunks; writes its header to `out` at once.
+    /// A stream with 16 KiB chunks ([`DEFAULT_CHUNK_LOG2`]); writes its header to `out` at once.
     ///
     /// ```
     /// let key = strongroom::aead::Key::random()?;
@@ -184,6 +188,17 @@ impl<W: Write> Write for Encryptor<'_, W> {
 /// [`Error::Crypto`] or [`Error::Format`]) as soon as a chunk does not authenticate, and
 /// nothing from that chunk is released.
 ///
+/// **Chunks are released as they authenticate.** A stream is checked chunk by chunk, so
+/// through [`Read`] the plaintext of every chunk before a bad one has already been handed
+/// out when the error comes (a truncated or tampered stream fails only at its end or at the
+/// changed chunk). On any error, discard everything read from this decryptor; act on the
+/// data only after a read returned `Ok(0)`.
+///
+/// **Plaintext in your buffer is yours to protect.** What [`Read`] copies into an ordinary
+/// `Vec` or array is ordinary memory: it can be swapped, dumped, or left in the freed heap.
+/// [`read_to_end_secret`](Self::read_to_end_secret) appends straight into a [`SecretVec`]
+/// instead, and takes back what it appended if a later chunk fails.
+///
 /// ```
 /// use std::io::Read;
 /// let key = strongroom::aead::Key::random()?;
@@ -272,6 +287,63 @@ impl<'k, R: Read> Decryptor<'k, R> {
     }
 }
 
+impl<R: Read> Decryptor<'_, R> {
+    /// Decrypts the rest of the stream, appending the plaintext to `out` (protected memory)
+    /// and returning how many bytes it appended.
+    ///
+    /// All or nothing: if any chunk fails to authenticate (a tampered, truncated or extended
+    /// stream, or the wrong key) or `out` cannot grow, `out` is truncated back to its length
+    /// before the call, the appended bytes wiped, and the error is returned as it is
+    /// ([`Error::Crypto`], [`Error::Format`], [`Error::Io`], ...), not wrapped in an
+    /// `io::Error`.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use strongroom::{Error, FormatError, SecretVec, aead::Key, stream::{Decryptor, Encryptor}};
+    ///
+    /// let key = Key::random()?;
+    /// let mut enc = Encryptor::with_chunk_size(&key, Vec::new(), 6)?; // 64-byte chunks
+    /// enc.write_all(&[7u8; 200])?;
+    /// let sealed = enc.finish()?;
+    ///
+    /// let mut plain = SecretVec::new();
+    /// assert_eq!(Decryptor::new(&key, &sealed[..])?.read_to_end_secret(&mut plain)?, 200);
+    /// assert_eq!(&*plain.expose()?, &[7u8; 200][..]);
+    ///
+    /// // Cut off the last chunk: two chunks authenticate before the third fails; none is kept.
+    /// let mut plain = SecretVec::new();
+    /// let err = Decryptor::new(&key, &sealed[..sealed.len() - 24])?.read_to_end_secret(&mut plain);
+    /// assert!(matches!(err, Err(Error::Crypto | Error::Format(FormatError::Truncated))));
+    /// assert!(plain.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_to_end_secret(&mut self, out: &mut SecretVec<u8>) -> Result<usize> {
+        let before = out.len();
+        match self.append_rest(out) {
+            Ok(()) => Ok(out.len() - before),
+            Err(e) => {
+                out.truncate(before); // wipes what this call appended
+                Err(e)
+            }
+        }
+    }
+
+    fn append_rest(&mut self, out: &mut SecretVec<u8>) -> Result<()> {
+        loop {
+            if self.plain_pos < self.plain_len {
+                let plain = self.plain.expose()?;
+                out.extend_from_slice(&plain[self.plain_pos..self.plain_len])?;
+                self.plain_pos = self.plain_len;
+            }
+            if self.done {
+                return Ok(());
+            }
+            self.plain.wipe()?;
+            self.open_chunk()?;
+        }
+    }
+}
+
 impl<R: Read> Read for Decryptor<'_, R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.plain_pos == self.plain_len {
@@ -293,5 +365,86 @@ fn into_io(e: Error) -> io::Error {
     match e {
         Error::Io(e) => e,
         other => io::Error::new(io::ErrorKind::InvalidData, other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHUNK: usize = 64;
+
+    fn sealed(key: &Key, len: usize) -> Vec<u8> {
+        let mut enc = Encryptor::with_chunk_size(key, Vec::new(), 6).unwrap();
+        enc.write_all(&(0..len).map(|i| i as u8).collect::<Vec<u8>>()).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn secret(bytes: &[u8]) -> SecretVec<u8> {
+        let mut v = SecretVec::new();
+        v.extend_from_slice(bytes).unwrap();
+        v
+    }
+
+    #[test]
+    fn read_to_end_secret_appends_after_what_is_there() {
+        let key = Key::random().unwrap();
+        for len in [0, 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5] {
+            let mut out = secret(b"kept");
+            let appended = Decryptor::new(&key, &sealed(&key, len)[..]).unwrap().read_to_end_secret(&mut out).unwrap();
+            assert_eq!(appended, len);
+            let expected: Vec<u8> = b"kept".iter().copied().chain((0..len).map(|i| i as u8)).collect();
+            assert_eq!(&*out.expose().unwrap(), &expected[..], "len {len}");
+        }
+    }
+
+    #[test]
+    fn read_to_end_secret_continues_after_read() {
+        let key = Key::random().unwrap();
+        let stream = sealed(&key, 2 * CHUNK + 3);
+        let mut dec = Decryptor::new(&key, &stream[..]).unwrap();
+        let mut first = [0u8; 10];
+        dec.read_exact(&mut first).unwrap();
+        let mut rest = SecretVec::new();
+        assert_eq!(dec.read_to_end_secret(&mut rest).unwrap(), 2 * CHUNK + 3 - 10);
+        assert_eq!(rest.expose().unwrap()[0], 10);
+    }
+
+    /// Every way a later chunk can fail (a flipped bit in the last chunk, a cut at the chunk
+    /// boundary and inside the last chunk, a byte appended) leaves `out` as it was, although
+    /// earlier chunks authenticated and were appended first.
+    #[test]
+    fn on_a_later_failure_out_is_truncated_back() {
+        let key = Key::random().unwrap();
+        let good = sealed(&key, 3 * CHUNK + 5);
+        let last_chunk = HEADER_LEN + 3 * (CHUNK + TAG_LEN);
+        let mut flipped = good.clone();
+        flipped[last_chunk + 2] ^= 0x40;
+        let mut appended = good.clone();
+        appended.push(0);
+        let cases = [
+            ("flipped bit", flipped, Error::Crypto),
+            ("cut at a chunk boundary", good[..last_chunk].to_vec(), Error::Crypto),
+            ("cut inside the last chunk", good[..last_chunk + 3].to_vec(), Error::Format(FormatError::Truncated)),
+            ("a byte appended", appended, Error::Crypto),
+        ];
+        for (what, bad, expected) in cases {
+            let mut out = secret(b"before");
+            let err = Decryptor::new(&key, &bad[..]).unwrap().read_to_end_secret(&mut out).unwrap_err();
+            assert_eq!(err.to_string(), expected.to_string(), "{what}");
+            assert_eq!(&*out.expose().unwrap(), b"before", "{what}: appended plaintext was kept");
+        }
+    }
+
+    /// The control for the test above: through `Read`, the same bad stream does hand out the
+    /// earlier chunks before it fails, which is why `read_to_end_secret` must take them back.
+    #[test]
+    fn through_read_earlier_chunks_are_released_before_the_error() {
+        let key = Key::random().unwrap();
+        let good = sealed(&key, 3 * CHUNK + 5);
+        let cut = &good[..HEADER_LEN + 3 * (CHUNK + TAG_LEN)];
+        let mut out = Vec::new();
+        assert!(Decryptor::new(&key, cut).unwrap().read_to_end(&mut out).is_err());
+        assert_eq!(out.len(), 2 * CHUNK, "the chunks before the last one were released");
     }
 }

@@ -269,15 +269,27 @@ impl SecretString {
     }
 
     /// Prompts on the terminal and reads a passphrase with echo off, straight into protected
-    /// memory. Fails if the process has no controlling terminal.
+    /// memory.
+    ///
+    /// A process without a controlling terminal (in CI, under a service manager, started
+    /// with `setsid`) gets [`Error::NoTerminal`], whose message points to
+    /// [`read_line_from`](Self::read_line_from): read from standard input or any other reader
+    /// there. Redirecting standard input does not matter: the terminal is `/dev/tty`.
     ///
     /// ```no_run
-    /// let pass = strongroom::SecretString::read_passphrase("Passphrase: ")?;
+    /// use strongroom::{Error, SecretString};
+    ///
+    /// let pass = match SecretString::read_passphrase("Passphrase: ") {
+    ///     Err(Error::NoTerminal(_)) => SecretString::read_line_from(std::io::stdin().lock())?,
+    ///     other => other?,
+    /// };
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     #[cfg(all(unix, not(miri)))]
     pub fn read_passphrase(prompt: &str) -> Result<Self> {
-        let tty = crate::sys::tty::NoEcho::open(prompt).map_err(Error::Io)?;
+        use crate::sys::tty::{NoEcho, is_no_terminal};
+        let tty =
+            NoEcho::open(prompt).map_err(|e| if is_no_terminal(&e) { Error::NoTerminal(e) } else { Error::Io(e) })?;
         let line = Self::read_line_from(tty.reader());
         tty.finish().map_err(Error::Io)?;
         line
@@ -303,5 +315,46 @@ impl ConstantTimeEq for SecretString {
 impl fmt::Debug for SecretString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretString(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A child with no controlling terminal (started through util-linux's `setsid`) runs
+    /// this test again; it calls `read_passphrase` and prints what it got.
+    #[test]
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn without_a_terminal_the_error_points_to_read_line_from() {
+        const CHILD: &str = "STRONGROOM_NO_TTY_CHILD";
+        const TEST: &str = "secret::string::tests::without_a_terminal_the_error_points_to_read_line_from";
+        if std::env::var_os(CHILD).is_some() {
+            let result = super::SecretString::read_passphrase("Passphrase: ");
+            println!("child got: {:?}", result.map(|_| "a passphrase"));
+            return;
+        }
+        let exe = std::env::current_exe().unwrap();
+        let spawned = std::process::Command::new("setsid")
+            .args(["--wait", "--"])
+            .arg(exe)
+            .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .stdin(std::process::Stdio::null())
+            .output();
+        let output = match spawned {
+            Ok(output) => output,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                assert!(std::env::var_os("CI").is_none(), "setsid (util-linux) is missing under CI");
+                eprintln!("SKIPPED {TEST}: setsid (util-linux) is not installed");
+                return;
+            }
+            Err(e) => panic!("spawning setsid: {e}"),
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "the child failed: {output:?}");
+        assert!(
+            stdout.contains("child got: Err(NoTerminal: there is no terminal to read a passphrase from"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("SecretString::read_line_from(std::io::stdin().lock())"), "{stdout}");
     }
 }

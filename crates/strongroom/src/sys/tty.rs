@@ -5,6 +5,16 @@ use std::io::{self, Write};
 
 use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcsetattr};
 
+/// Whether `error`, from [`NoEcho::open`], means the process has no terminal to read from:
+/// no controlling terminal (`ENXIO` from opening `/dev/tty`, as in CI or under a service
+/// manager), no `/dev/tty` at all (`ENOENT`, some containers), or a `/dev/tty` that is not a
+/// terminal (`ENOTTY` from `tcgetattr`).
+pub(crate) fn is_no_terminal(error: &io::Error) -> bool {
+    use rustix::io::Errno;
+    let no_terminal = [Errno::NXIO, Errno::NOENT, Errno::NOTTY].map(Errno::raw_os_error);
+    error.raw_os_error().is_some_and(|code| no_terminal.contains(&code))
+}
+
 /// The controlling terminal with echo switched off until [`NoEcho::finish`] or drop.
 pub(crate) struct NoEcho {
     tty: File,
@@ -44,5 +54,19 @@ impl Drop for NoEcho {
         if !self.restored {
             let _ = tcsetattr(&self.tty, OptionalActions::Now, &self.saved);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_controlling_terminal_is_told_apart_from_other_failures() {
+        use rustix::io::Errno;
+        assert!(is_no_terminal(&Errno::NXIO.into()), "ENXIO: no controlling terminal");
+        assert!(is_no_terminal(&Errno::NOTTY.into()));
+        assert!(!is_no_terminal(&Errno::INTR.into()), "an interrupted read is not a missing terminal");
+        assert!(!is_no_terminal(&io::Error::other("unrelated")));
     }
 }
