@@ -87,9 +87,48 @@ impl Policy {
     };
 }
 
+/// The process-wide default, once [`Policy::set_default`] has set it.
+static PROCESS_DEFAULT: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+
+impl Policy {
+    /// Sets the policy that every allocation without an explicit one uses, for the whole
+    /// process: `LockedBuffer::new`, the pool's arenas, `SecretBox`/`SecretVec`, Enclaves and
+    /// the process key, streams, the secure stacks (which take its `lock` need) and the KDF's
+    /// key. Set it once, early, before the first secret: a second call is refused, so that no
+    /// code changes the rules under secrets already made. What each allocation really got
+    /// stays queryable (`protections()`).
+    ///
+    /// The usual reason: a container or service whose `RLIMIT_MEMLOCK` is too small for what
+    /// the program holds, and which prefers unlocked (but still guarded, no-dump, no-fork)
+    /// memory to failing:
+    ///
+    /// ```standalone_crate
+    /// use strongroom::{LockedBuffer, Need, Policy};
+    ///
+    /// Policy::set_default(Policy { lock: Need::Preferred, ..Policy::STANDARD })?;
+    /// let key = LockedBuffer::random(32)?;
+    /// if !key.protections().locked {
+    ///     eprintln!("warning: RLIMIT_MEMLOCK is exhausted; secrets may reach swap");
+    /// }
+    /// assert!(Policy::set_default(Policy::STRICT).is_err(), "set once");
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn set_default(policy: Policy) -> crate::Result<()> {
+        PROCESS_DEFAULT.set(policy).map_err(|_| {
+            crate::Error::ApiMisuse("the process-wide default Policy is set once, before the first secret")
+        })
+    }
+}
+
 impl Default for Policy {
+    /// The process-wide default if [`Policy::set_default`] set one, else
+    /// [`Policy::STANDARD`] ([`Policy::BEST_EFFORT`] under Miri, which has no OS to ask).
     fn default() -> Self {
-        if cfg!(miri) { Policy::BEST_EFFORT } else { Policy::STANDARD }
+        match PROCESS_DEFAULT.get() {
+            Some(policy) => *policy,
+            None if cfg!(miri) => Policy::BEST_EFFORT,
+            None => Policy::STANDARD,
+        }
     }
 }
 

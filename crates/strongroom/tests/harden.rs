@@ -23,8 +23,10 @@ fn as_nobody() -> Vec<&'static str> {
     vec!["setpriv", NOBODY, "--regid=65534", "--clear-groups"]
 }
 
-/// Starts the target as nobody; returns it and the address of its marker once it is ready.
-fn start_target(harden: bool) -> (Child, usize) {
+/// Starts the target as nobody; returns it, the address of its marker once it is ready, and
+/// the rest of its output (read to the end by [`stop_target`], so it never writes to a
+/// closed pipe).
+fn start_target(harden: bool) -> (Child, usize, BufReader<std::process::ChildStdout>) {
     let role = if harden { "target-hardened" } else { "target" };
     let mut child = common::child_command("harden_stops_same_user_reads_and_ptrace", role, &as_nobody())
         .stdin(Stdio::piped())
@@ -42,7 +44,14 @@ fn start_target(harden: bool) -> (Child, usize) {
             break usize::from_str_radix(addr.trim(), 16).unwrap();
         }
     };
-    (child, addr)
+    (child, addr, out)
+}
+
+/// Lets the target finish: closes its stdin, reads what it still prints, waits for it.
+fn stop_target(mut target: Child, mut out: BufReader<std::process::ChildStdout>) {
+    drop(target.stdin.take());
+    std::io::copy(&mut out, &mut std::io::sink()).unwrap();
+    assert!(target.wait().unwrap().success(), "the target failed");
 }
 
 /// Runs the attacker as nobody against `pid`, reading `addr`.
@@ -119,19 +128,17 @@ fn harden_stops_same_user_reads_and_ptrace() {
         return common::skip(test, "Yama restricts ptrace here already, so the control cannot succeed");
     }
 
-    let (mut target, addr) = start_target(false);
+    let (target, addr, out) = start_target(false);
     let before = attack(target.id(), addr);
-    drop(target.stdin.take());
-    target.wait().unwrap();
+    stop_target(target, out);
     assert_eq!(
         before,
         Attack { read_memory: true, attached: true },
         "the control: a same-user process reads and attaches"
     );
 
-    let (mut target, addr) = start_target(true);
+    let (target, addr, out) = start_target(true);
     let after = attack(target.id(), addr);
-    drop(target.stdin.take());
-    target.wait().unwrap();
+    stop_target(target, out);
     assert_eq!(after, Attack { read_memory: false, attached: false }, "after harden()");
 }

@@ -62,11 +62,7 @@ impl GuardedRegion {
             .ok_or(Error::TooLarge)?;
         let mapping = match region_cache::take(inner_len, policy) {
             Some(mapping) => mapping,
-            None => match Mapping::map(inner_len, policy) {
-                // Cached regions hold locked pages: give them back and try once more.
-                Err(Error::LockLimit { .. }) if region_cache::drain() > 0 => Mapping::map(inner_len, policy)?,
-                other => other?,
-            },
+            None => Mapping::map(inner_len, policy)?,
         };
         let mut region = GuardedRegion { mapping: ManuallyDrop::new(mapping), len, access: Access::ReadWrite };
         let gap = inner_len - len;
@@ -161,6 +157,37 @@ impl GuardedRegion {
     }
 
     /// Overwrites the data with zeros, whatever the current protection (it is restored).
+    /// Wipes what unmapping would leave behind, without faulting in pages never touched:
+    /// `memfd_secret` pages are zeroed by the kernel when it frees them, so nothing; of
+    /// anonymous pages, those resident in RAM (all of them when locked). A 1 GiB buffer
+    /// used for a few bytes then drops in microseconds, not seconds, and an untouched one
+    /// cannot get the process OOM-killed on its way out.
+    fn wipe_before_unmap(&mut self) {
+        if self.mapping.protections().secret_memory {
+            return;
+        }
+        #[cfg(all(unix, not(miri)))]
+        {
+            let page = sys::page_size();
+            let inner = self.mapping.inner();
+            // SAFETY: the inner pages are whole pages of our own mapping.
+            if let Ok(resident) = unsafe { sys::resident_pages(inner, self.mapping.inner_len()) } {
+                let start = self.mapping.inner_len() - self.len;
+                let end = start + self.len;
+                for (i, _) in resident.iter().enumerate().filter(|(_, r)| **r) {
+                    let (from, to) = ((i * page).max(start), ((i + 1) * page).min(end));
+                    if from < to {
+                        // SAFETY: `from..to` lies within the data (`start..end` of the inner
+                        // pages), which is ours and writable (access is ReadWrite here).
+                        unsafe { sys::wipe(inner.add(from), to - from) };
+                    }
+                }
+                return;
+            }
+        }
+        self.wipe();
+    }
+
     pub(crate) fn wipe(&mut self) {
         let restore = self.access;
         if restore != Access::ReadWrite {
@@ -239,9 +266,16 @@ impl Drop for GuardedRegion {
         if !canary::intact(self.gap_mut()) {
             canary::breached("in front of a guarded secret");
         }
-        self.wipe(); // cached regions must come back writable: the access is ReadWrite here
+        let cached = region_cache::would_keep(&self.mapping);
+        if cached {
+            self.wipe(); // cached regions must come back writable: the access is ReadWrite here
+        } else {
+            self.wipe_before_unmap();
+        }
         // SAFETY: this is the last use of `self.mapping`; it is moved out exactly once.
         let mapping = unsafe { ManuallyDrop::take(&mut self.mapping) };
-        region_cache::put(mapping);
+        if cached {
+            region_cache::put(mapping); // unmaps it after all if the cache filled meanwhile
+        }
     }
 }

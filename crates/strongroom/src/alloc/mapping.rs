@@ -1,7 +1,8 @@
 //! A region of pages between two guard pages, with the protections a [`Policy`] demands:
 //! `memfd_secret` backing where allowed, else anonymous pages that are locked, kept out of
 //! core dumps and wiped in forked children. Both allocation policies are built on it: a
-//! guarded secret gets one mapping, a pool arena gets one for many secrets.
+//! guarded secret gets one mapping, a pool arena gets one for many secrets; so are the
+//! secure stacks ([`crate::stack`]).
 
 use std::io;
 use std::ptr::NonNull;
@@ -31,22 +32,39 @@ pub(crate) struct Mapping {
 unsafe impl Send for Mapping {}
 
 impl Mapping {
-    pub(super) fn inner_len(&self) -> usize {
+    pub(crate) fn inner_len(&self) -> usize {
         self.inner_len
     }
 
-    pub(super) fn protections(&self) -> Protections {
+    pub(crate) fn protections(&self) -> Protections {
         self.protections
     }
 
     /// Start of the inner (accessible) pages.
-    pub(super) fn inner(&self) -> NonNull<u8> {
+    pub(crate) fn inner(&self) -> NonNull<u8> {
         // SAFETY: the inner pages start one page after the leading guard, inside the mapping.
         unsafe { self.base.add(sys::page_size()) }
     }
 
-    /// Maps a fresh region under `policy`; on any failure nothing stays mapped.
-    pub(super) fn map(inner_len: usize, policy: Policy) -> Result<Self> {
+    /// Maps a fresh region under `policy`; on any failure nothing stays mapped. Over the
+    /// locked-memory limit it first gives back the regions the reuse cache holds (locked
+    /// pages nobody uses) and tries once more, so that cached regions never cost a
+    /// `LockLimit` to the guarded secrets, pool arenas or secure stacks built on this.
+    pub(crate) fn map(inner_len: usize, policy: Policy) -> Result<Self> {
+        match Self::map_once(inner_len, policy) {
+            Err(Error::LockLimit { .. }) if super::region_cache::drain() > 0 => Self::map_once(inner_len, policy),
+            other => other,
+        }
+    }
+
+    fn map_once(inner_len: usize, policy: Policy) -> Result<Self> {
+        // Pages that must stay in RAM (locked, or memfd_secret) cannot outnumber it. The
+        // kernel would grant the mapping (pages are charged when first touched) and fail
+        // later, on a touch or in the wipe on drop, with the OOM killer; refuse at once.
+        let stays_in_ram = policy.lock != Need::Off || policy.secret_memory != Need::Off;
+        if let Some(physical) = sys::physical_memory().filter(|&ram| stays_in_ram && inner_len as u64 > ram) {
+            return Err(Error::MoreThanMemory { requested: inner_len as u64, physical });
+        }
         let use_secret = match policy.secret_memory {
             Need::Off => false,
             _ if sys::secret_memory_available() => true,
@@ -127,7 +145,7 @@ impl Mapping {
     }
 
     /// True in a forked child when the kernel wiped or withheld these pages at `fork`.
-    pub(super) fn lost_to_fork(&self) -> bool {
+    pub(crate) fn lost_to_fork(&self) -> bool {
         !self.stamp.is_current() && matches!(self.protections.fork, ForkSafety::Wiped | ForkSafety::Unmapped)
     }
 }

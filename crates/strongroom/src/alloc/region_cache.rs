@@ -69,6 +69,13 @@ pub(crate) fn put(mapping: Mapping) {
     // else: `mapping` drops here and is unmapped
 }
 
+/// Whether [`put`] would keep `mapping` now (it fits under the limit): a region about to be
+/// cached must be wiped whole; one about to be unmapped need not be faulted in to be wiped.
+pub(crate) fn would_keep(mapping: &Mapping) -> bool {
+    mapping.inner_len() <= LIMIT.load(Ordering::Relaxed)
+        && CACHE.try_lock().is_ok_and(|cache| cache.bytes + mapping.inner_len() <= LIMIT.load(Ordering::Relaxed))
+}
+
 /// Unmaps every cached region; returns how many there were.
 pub(crate) fn drain() -> usize {
     let Ok(mut cache) = CACHE.try_lock() else {

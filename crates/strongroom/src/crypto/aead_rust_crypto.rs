@@ -6,6 +6,7 @@ use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 
 use super::aead::{Backend, Call, TAG_LEN};
 use crate::error::{Error, Result};
+use crate::stack::StackSize;
 
 /// XChaCha20-Poly1305 from RustCrypto's `chacha20poly1305`.
 #[cfg_attr(all(target_os = "linux", not(miri)), allow(dead_code, reason = "the tests' second opinion on Linux"))]
@@ -16,6 +17,15 @@ pub(crate) struct RustCrypto;
 const LENGTHS: Error = Error::Internal("RustCrypto refused lengths the front door accepted");
 
 impl Backend for RustCrypto {
+    /// Where RustCrypto is the platform's AEAD the crypto stack is sized for it; on Linux,
+    /// where only the tests cross-check it, an unoptimised build (generic code compiled at
+    /// the caller's level: 21 KiB deep measured) gets a stack of its own.
+    const STACK: StackSize = if cfg!(all(debug_assertions, target_os = "linux", not(miri))) {
+        StackSize::Bytes(64 * 1024)
+    } else {
+        StackSize::Crypto
+    };
+
     fn seal(call: Call<'_>) -> Result<()> {
         // The cipher keeps a copy of the key; the `zeroize` feature wipes it on drop, and it
         // sits on the secure stack besides.

@@ -28,10 +28,13 @@ mod switching;
 
 use crate::error::Result;
 
-/// Runs `f` on a fresh 256 KiB secure stack, wipes the stack, and returns `f`'s result. A
-/// panic in `f` is carried back and resumed on the caller's stack. Mapping and locking the
-/// stack costs tens of microseconds, so use it around work that matters (deriving a key),
-/// not around every byte. Going deeper than 256 KiB hits the guard page: the process dies.
+/// Runs `f` on a fresh 32 KiB secure stack, wipes the stack, and returns `f`'s result. A
+/// panic in `f` is carried back and resumed on the caller's stack (a panic printing a full
+/// backtrace needs about 20 KiB). Mapping and locking the stack costs microseconds, so use it
+/// around work that matters (deriving a key), not around every byte. Going deeper than the
+/// stack hits its guard page: the process dies of `SIGSEGV`; for deeper code use
+/// [`run_with_size`]. The stack is locked as the process-wide default
+/// [`Policy`](crate::Policy) demands ([`protections`] says what stacks get).
 ///
 /// ```
 /// use strongroom::LockedBuffer;
@@ -51,7 +54,46 @@ use crate::error::Result;
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub fn run<R>(f: impl FnOnce() -> R) -> Result<R> {
-    run_on(StackSize::Large, f)
+    run_on(StackSize::Run, f)
+}
+
+/// Like [`run`], on a stack of `bytes` (rounded up to whole pages, at least one): more for
+/// deep code, less where locked memory is scarce.
+///
+/// ```
+/// let depth = strongroom::stack::run_with_size(256 * 1024, || {
+///     let big = std::hint::black_box([0u8; 48 * 1024]); // deeper than `run` allows
+///     big.len()
+/// })?;
+/// assert_eq!(depth, 48 * 1024);
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn run_with_size<R>(bytes: usize, f: impl FnOnce() -> R) -> Result<R> {
+    let bytes = crate::sys::round_up(bytes.max(1), crate::sys::page_size()).ok_or(crate::Error::TooLarge)?;
+    run_on(StackSize::Bytes(bytes), f)
+}
+
+/// What a secure stack of this thread gets under the process-wide default policy: this
+/// thread's crypto stack (made now if this thread has none), whose pages are mapped like
+/// those of [`run`]'s stacks. Where stacks cannot be switched ([`is_available`] is false),
+/// `None`.
+///
+/// ```
+/// if let Some(got) = strongroom::stack::protections()? {
+///     assert!(got.guard_pages);
+///     println!("secure stacks are locked: {}", got.locked);
+/// }
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn protections() -> Result<Option<crate::Protections>> {
+    #[cfg(all(unix, not(miri)))]
+    {
+        switching::crypto_stack_protections().map(Some)
+    }
+    #[cfg(any(not(unix), miri))]
+    {
+        Ok(None)
+    }
 }
 
 /// Whether this build really switches to a secure stack (Unix), or runs closures on the
@@ -71,23 +113,37 @@ pub(crate) const AVAILABLE: bool = cfg!(all(unix, not(miri)));
 /// How much stack a closure gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StackSize {
-    /// 8 KiB (128 KiB unoptimised), kept per thread: strongroom's own AEAD and hash calls,
-    /// which do not panic. Deepest measured use, optimised: 1.6 KiB (aws-lc), 4 KiB
-    /// (RustCrypto); see the `crypto_calls_fit_the_crypto_stack` test.
+    /// 8 KiB, kept per thread: strongroom's own AEAD and hash calls, which do not panic.
+    /// Deepest measured use, optimised: 1.6 KiB (aws-lc), 4 KiB (RustCrypto); unoptimised
+    /// (aws-lc, and RustCrypto built with the workspace's `opt-level` for it): under 8 KiB.
+    /// See the `crypto_calls_fit_the_crypto_stack` test.
     Crypto,
-    /// 256 KiB, mapped for the call: key derivation, [`run`], anything that may panic.
-    Large,
+    /// 32 KiB, mapped for the call: [`run`], anything that may panic (a backtrace needs
+    /// about 20 KiB).
+    Run,
+    /// 32 KiB (256 KiB unoptimised), mapped for the call: key derivation (measured 16 KiB
+    /// deep with Argon2 optimised; one 77 KiB frame without). Locked where the limit allows,
+    /// like the KDF's work memory, which holds the same state.
+    Kdf,
+    /// A size the caller chose ([`run_with_size`]).
+    Bytes(usize),
 }
 
 impl StackSize {
     #[cfg_attr(any(not(unix), miri), allow(dead_code, reason = "closures run in place there"))]
     pub(crate) const fn bytes(self) -> usize {
         match self {
-            // Unoptimised builds keep every temporary in its own stack slot: RustCrypto's
-            // ChaCha alone then needs tens of KiB.
-            StackSize::Crypto if cfg!(debug_assertions) => 128 * 1024,
+            // Unoptimised RustCrypto keeps every temporary in its own stack slot: ChaCha
+            // alone then needs tens of KiB. It is the AEAD wherever aws-lc is not.
+            StackSize::Crypto if cfg!(debug_assertions) && !cfg!(target_os = "linux") => 128 * 1024,
+            StackSize::Crypto if cfg!(debug_assertions) => 16 * 1024,
             StackSize::Crypto => 8 * 1024,
-            StackSize::Large => 256 * 1024,
+            StackSize::Run => 32 * 1024,
+            // Unoptimised, Argon2's BLAKE2b compression alone takes a 77 KiB frame (a
+            // dependent's debug build, without the README's profile lines).
+            StackSize::Kdf if cfg!(debug_assertions) => 256 * 1024,
+            StackSize::Kdf => 32 * 1024,
+            StackSize::Bytes(bytes) => bytes,
         }
     }
 }

@@ -16,68 +16,50 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use super::StackSize;
-use crate::error::{Error, Result};
-use crate::sys::{self, Backing, ForkExclusion, Stamp};
+use crate::alloc::mapping::Mapping;
+use crate::error::Result;
+use crate::policy::{Need, Policy, Protections};
+use crate::sys;
 
-/// One secure stack: `len` bytes between two guard pages; unmapped on drop.
+/// One secure stack: `len` bytes between two guard pages (an [`alloc::mapping::Mapping`]),
+/// locked as the process-wide default [`Policy`] demands, out of dumps and forked children
+/// where the OS can do that; unmapped on drop.
+///
+/// [`alloc::mapping::Mapping`]: crate::alloc::mapping::Mapping
 struct SecureStack {
-    /// Start of the leading guard page, the one a too-deep call runs into.
-    base: NonNull<u8>,
-    /// Bytes between the guard pages, a whole number of pages.
-    len: usize,
-    /// The fork generation it was mapped in.
-    stamp: Stamp,
-    /// Whether a forked child has no mapping here (`MADV_DONTFORK`); wiped-on-fork pages
-    /// (`MADV_WIPEONFORK`, `INHERIT_ZERO`) stay usable in the child, as zeros.
-    withheld_from_children: bool,
+    mapping: Mapping,
 }
 
 impl SecureStack {
-    /// Maps a stack: locked (required: an unlocked stack could be swapped out with key
-    /// material on it), out of dumps and forked children where the OS can do that.
-    fn map(len: usize) -> Result<Self> {
-        let base = sys::map_guarded(len, Backing::Anonymous).map_err(|e| Error::os("mmap", e))?;
-        // From here on, dropping `stack` on an early return unmaps it.
-        let mut stack = SecureStack { base, len, stamp: Stamp::now(), withheld_from_children: false };
-        let inner = stack.inner();
-        // SAFETY: `inner..inner + len` are the read-write pages between the guards of the
-        // mapping made just above; `stack` owns them and nothing references them yet.
-        // mlock changes no contents.
-        unsafe { sys::lock(inner, len) }
-            .map_err(|e| if sys::is_lock_limit(&e) { Error::lock_limit(len) } else { Error::os("mlock", e) })?;
-        // SAFETY: `inner..inner + len` are the read-write pages of the mapping made above,
-        // owned by `stack` and unreferenced; the advice changes no contents.
-        let _ = unsafe { sys::exclude_from_dumps(inner, len) }; // preferred, as for any stack
-        // SAFETY: `inner..inner + len` are the read-write pages of the mapping made above,
-        // owned by `stack` and unreferenced; the advice changes no contents in this process.
-        let fork = unsafe { sys::exclude_from_fork(inner, len, Backing::Anonymous) };
-        stack.withheld_from_children = matches!(fork, Ok(ForkExclusion::Unmapped));
-        Ok(stack)
+    /// The policy for a stack: never `memfd_secret` (see the module docs); locked as the
+    /// default policy says (an unlocked stack could be swapped out with key material on it,
+    /// so `Required` unless the caller chose otherwise, and then `protections()` tells);
+    /// out of dumps and forks where possible, as for any stack.
+    /// The KDF's stack follows the KDF's work memory instead: locked where the limit allows.
+    fn policy(size: StackSize) -> Policy {
+        let lock = match (size, Policy::default().lock) {
+            (StackSize::Kdf, Need::Required) => Need::Preferred,
+            (_, lock) => lock,
+        };
+        Policy { secret_memory: Need::Off, lock, dump_exclusion: Need::Preferred, fork_exclusion: Need::Preferred }
+    }
+
+    fn map(size: StackSize) -> Result<Self> {
+        Ok(SecureStack { mapping: Mapping::map(size.bytes(), Self::policy(size))? })
     }
 
     /// The lowest address of the usable pages (a stack grows down towards it).
     fn inner(&self) -> NonNull<u8> {
-        // SAFETY: the mapping is one guard page, `len` bytes, one guard page; one page past
-        // its start is inside it.
-        unsafe { self.base.add(sys::page_size()) }
+        self.mapping.inner()
     }
 
-    /// False in a forked child whose kernel withheld these pages (nothing is mapped here).
+    fn len(&self) -> usize {
+        self.mapping.inner_len()
+    }
+
+    /// False in a forked child whose kernel withheld or wiped these pages.
     fn usable(&self) -> bool {
-        self.stamp.is_current() || !self.withheld_from_children
-    }
-}
-
-impl Drop for SecureStack {
-    fn drop(&mut self) {
-        if !self.usable() {
-            // In a forked child the range is a hole that may hold someone else's mapping by
-            // now: unmapping it could hurt. The child's exit releases it.
-            return;
-        }
-        // SAFETY: `base`/`len` describe the region `map_guarded` returned in `map`, owned by
-        // this stack; no call runs on it (a stack is only dropped while not switched to).
-        unsafe { sys::unmap_guarded(self.base, self.len) };
+        !self.mapping.lost_to_fork()
     }
 }
 
@@ -100,25 +82,37 @@ pub(super) fn run<R>(size: StackSize, f: impl FnOnce() -> R) -> Result<R> {
             let cached = CRYPTO.with(|slot| slot.borrow_mut().take());
             let stack = match cached {
                 Some(stack) if stack.usable() => stack,
-                Some(lost) => {
-                    std::mem::forget(lost); // see `Drop`: a withheld stack is not ours to unmap
-                    SecureStack::map(size.bytes())?
-                }
-                None => SecureStack::map(size.bytes())?,
+                // A forked child: the mapping's drop leaves the pages alone.
+                Some(_lost) => SecureStack::map(size)?,
+                None => SecureStack::map(size)?,
             };
             let result = switch_and_wipe(&stack, f);
             CRYPTO.with(|slot| *slot.borrow_mut() = Some(stack));
             result
         }
-        StackSize::Large => {
-            let stack = SecureStack::map(size.bytes())?;
+        StackSize::Run | StackSize::Kdf | StackSize::Bytes(_) => {
+            let stack = SecureStack::map(size)?;
             switch_and_wipe(&stack, f)
         }
     }
 }
 
+/// The protections of this thread's crypto stack, made now if it has none.
+pub(super) fn crypto_stack_protections() -> Result<Protections> {
+    let cached = CRYPTO.with(|slot| slot.borrow().as_ref().filter(|s| s.usable()).map(|s| s.mapping.protections()));
+    match cached {
+        Some(got) => Ok(got),
+        None => {
+            let stack = SecureStack::map(StackSize::Crypto)?;
+            let got = stack.mapping.protections();
+            CRYPTO.with(|slot| *slot.borrow_mut() = Some(stack));
+            Ok(got)
+        }
+    }
+}
+
 fn switch_and_wipe<R>(stack: &SecureStack, f: impl FnOnce() -> R) -> Result<R> {
-    let (bottom, len) = (stack.inner(), stack.len);
+    let (bottom, len) = (stack.inner(), stack.len());
     let guarded = move || {
         ON_SECURE_STACK.with(|on| on.set(true));
         let outcome = panic::catch_unwind(AssertUnwindSafe(f));
@@ -192,7 +186,7 @@ pub(crate) mod tests {
         let outer = run(StackSize::Crypto, || {
             let local = std::hint::black_box(0u8);
             let a = &local as *const u8 as usize;
-            let b = run(StackSize::Large, || {
+            let b = run(StackSize::Run, || {
                 let local = std::hint::black_box(0u8);
                 &local as *const u8 as usize
             })
@@ -206,11 +200,11 @@ pub(crate) mod tests {
     #[test]
     fn a_panic_crosses_back_and_the_stack_is_reusable() {
         // Panics are for the large stack (a backtrace needs about 20 KiB).
-        let caught = std::panic::catch_unwind(|| run(StackSize::Large, || panic!("on the secure stack")));
+        let caught = std::panic::catch_unwind(|| run(StackSize::Run, || panic!("on the secure stack")));
         let message = caught.expect_err("the panic was resumed").downcast::<&str>().unwrap();
         assert_eq!(*message, "on the secure stack");
         assert_eq!(run(StackSize::Crypto, || 7).unwrap(), 7);
-        assert_eq!(run(StackSize::Large, || 8).unwrap(), 8);
+        assert_eq!(run(StackSize::Run, || 8).unwrap(), 8);
     }
 
     #[test]
@@ -222,7 +216,7 @@ pub(crate) mod tests {
         let (start, len) = CRYPTO.with(|s| {
             let stack = s.borrow();
             let stack = stack.as_ref().expect("the thread keeps its crypto stack");
-            (stack.inner().as_ptr().cast_const(), stack.len)
+            (stack.inner().as_ptr().cast_const(), stack.len())
         });
         // SAFETY: the thread's crypto stack stays mapped while it sits in its slot, and no
         // call runs on it now.

@@ -44,7 +44,7 @@ pub(crate) mod tty;
 #[cfg(all(unix, not(miri)))]
 pub(crate) use unix::{disable_core_dumps, fork_and_wait};
 #[cfg(all(unix, not(miri)))]
-pub(crate) use unix::{is_dumpable, lock_all_memory, set_not_dumpable};
+pub(crate) use unix::{is_dumpable, lock_all_memory, resident_pages, set_not_dumpable};
 
 pub(crate) use fence::AsymmetricFence;
 pub(crate) use fork::{PerGeneration, Stamp};
@@ -95,6 +95,23 @@ pub(crate) fn memlock_limit() -> Option<u64> {
 #[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) fn core_limit() -> Option<u64> {
     rustix::process::getrlimit(rustix::process::Resource::Core).current
+}
+
+/// Bytes of RAM this process may have: the machine's (`MemTotal`), or its cgroup's memory
+/// limit if lower, where the OS says.
+pub(crate) fn physical_memory() -> Option<u64> {
+    #[cfg(all(target_os = "linux", not(miri)))]
+    {
+        let ram = procfs::meminfo_kib("MemTotal").map(|kib| kib * 1024);
+        match (ram, procfs::cgroup_memory_limit()) {
+            (Some(ram), Some(cgroup)) => Some(ram.min(cgroup)),
+            (ram, cgroup) => ram.or(cgroup),
+        }
+    }
+    #[cfg(not(all(target_os = "linux", not(miri))))]
+    {
+        None
+    }
 }
 
 /// Bytes this process has locked right now (`VmLck`), where the OS says.

@@ -25,6 +25,33 @@ pub(crate) fn effective_capabilities() -> Option<u64> {
     u64::from_str_radix(&status_field("CapEff")?, 16).ok()
 }
 
+/// A `Key:   1234 kB` field of `/proc/meminfo`, in KiB (e.g. `MemTotal`).
+pub(crate) fn meminfo_kib(key: &str) -> Option<u64> {
+    let meminfo = fs::read_to_string("/proc/meminfo").ok()?;
+    meminfo.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        (k == key).then(|| v.split_whitespace().next()?.parse().ok()).flatten()
+    })
+}
+
+/// The memory limit of this process's cgroup in bytes (cgroup v2 `memory.max`, or v1
+/// `memory.limit_in_bytes`); `None` when unlimited or unknown.
+pub(crate) fn cgroup_memory_limit() -> Option<u64> {
+    let cgroups = fs::read_to_string("/proc/self/cgroup").ok()?;
+    let limits = cgroups.lines().filter_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let file = match controllers {
+            "" => format!("/sys/fs/cgroup{path}/memory.max"),
+            c if c.split(',').any(|c| c == "memory") => format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"),
+            _ => return None,
+        };
+        fs::read_to_string(file).ok()?.trim().parse::<u64>().ok()
+    });
+    // v1 reports "no limit" as a huge number near i64::MAX.
+    limits.filter(|&limit| limit < 1 << 62).min()
+}
+
 /// A file under `/proc/sys`, trimmed; `None` when absent (e.g. no Yama module).
 pub(crate) fn sysctl(path: &str) -> Option<String> {
     fs::read_to_string(format!("/proc/sys/{path}")).ok().map(|s| s.trim().to_owned())

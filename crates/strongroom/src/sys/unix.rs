@@ -297,6 +297,24 @@ pub(crate) fn disable_core_dumps() -> io::Result<()> {
     setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }).map_err(Into::into)
 }
 
+/// Which of the pages of `ptr..ptr + len` (page-aligned) are resident in RAM (`mincore`):
+/// one flag per page. Pages never touched are not, and reading or writing them would fault
+/// them in.
+///
+/// # Safety
+/// The range must be whole pages of a mapping the caller owns.
+pub(crate) unsafe fn resident_pages(ptr: NonNull<u8>, len: usize) -> io::Result<Vec<bool>> {
+    let pages = len.div_ceil(page_size());
+    let mut flags = vec![0u8; pages];
+    // SAFETY: the caller guarantees the range is mapped pages it owns (mincore only reads the
+    // page tables); `flags` has one byte per page of the range, as mincore writes.
+    let rc = unsafe { libc::mincore(ptr.as_ptr().cast(), len, flags.as_mut_ptr().cast()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(flags.iter().map(|f| f & 1 != 0).collect())
+}
+
 /// Makes the process non-dumpable (`PR_SET_DUMPABLE` 0): other processes of the same user
 /// can no longer ptrace it or open its `/proc/PID/mem`, and the kernel writes no core file
 /// of it (root still can do all of these).

@@ -17,7 +17,9 @@ use crate::policy::Policy;
 use crate::sys::{self, PerGeneration};
 
 /// The first arena of a class; each new one doubles, up to [`MAX_ARENA`].
-const MIN_ARENA: usize = 16 * 1024;
+/// One page: a program that uses a few size classes under a small `RLIMIT_MEMLOCK` (64 KiB
+/// in many containers) must not spend it on empty slots.
+const MIN_ARENA: usize = 4 * 1024;
 /// Large enough that a million 32-byte secrets need only ~50 arenas.
 const MAX_ARENA: usize = 1024 * 1024;
 
@@ -87,18 +89,17 @@ impl ClassState {
         self.arenas[i].index_of(slot).map(|_| i)
     }
 
-    /// Maps one more arena. Over the locked-memory limit it tries smaller arenas, then
-    /// empties the guarded-region cache once, before giving up with `LockLimit`.
+    /// Maps one more arena. Over the locked-memory limit it tries smaller arenas (each
+    /// attempt first empties the guarded-region cache: see `Mapping::map`) before giving up
+    /// with `LockLimit`.
     fn grow(&mut self) -> Result<()> {
         let policy = Policy::default();
         let page = sys::page_size();
         let mut len = self.next_arena.max(page);
-        let mut drained = false;
         let arena = loop {
             match Arena::new(self.class_size, len, policy) {
                 Ok(arena) => break arena,
                 Err(Error::LockLimit { .. }) if len / 2 >= MIN_ARENA.max(page) => len /= 2,
-                Err(Error::LockLimit { .. }) if !drained && super::super::region_cache::drain() > 0 => drained = true,
                 Err(e) => return Err(e),
             }
         };
