@@ -19,7 +19,7 @@
 //! never memory corruption. Nothing that may panic with a backtrace (which needs about
 //! 20 KiB) runs on the small stack: only strongroom's own crypto calls do.
 //!
-//! Available on Unix (Linux, the BSDs, macOS). On Windows strongroom cannot switch stacks
+//! Available on Unix (Linux, the BSDs). On Windows strongroom cannot switch stacks
 //! yet, and Miri cannot either, so these calls run on the thread's own stack:
 //! [`is_available`] says which. Not here: allocation of secrets (that is `alloc/`).
 
