@@ -7,6 +7,8 @@ use std::process::{Command, ExitCode};
 use clap::{Parser, Subcommand};
 
 mod doctor;
+mod kem;
+mod sig;
 
 /// `strongroom doctor`'s exit codes, shown by `--help`.
 const EXIT_CODES: &str = "\
@@ -43,6 +45,24 @@ enum Cmd {
         #[arg(long)]
         harden: bool,
     },
+    /// Sign and verify with ML-DSA (FIPS 204): keygen, sign, verify.
+    ///
+    /// Secret keys are 32-byte seed files (mode 0600), held in protected memory while used.
+    #[command(after_help = sig::EXIT_CODES)]
+    Sig {
+        #[command(subcommand)]
+        command: sig::SigCommand,
+    },
+    /// Encapsulate shared secrets with ML-KEM (FIPS 203) or X-Wing: keygen, encapsulate,
+    /// decapsulate.
+    ///
+    /// Secret keys are seed files (64 bytes for ML-KEM, 32 for X-Wing; mode 0600), held in
+    /// protected memory while used; shared secrets are written to new 0600 files.
+    #[command(after_help = kem::EXIT_CODES)]
+    Kem {
+        #[command(subcommand)]
+        command: kem::KemCommand,
+    },
     /// Internal: commit one deliberate violation so `doctor` can watch the child die.
     #[command(name = "__probe", hide = true)]
     Probe {
@@ -55,6 +75,8 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Cmd::Doctor { json, harden } => doctor::run(json, harden),
         Cmd::Probe { scenario } => probe(&scenario),
+        Cmd::Sig { command } => sig::run(command),
+        Cmd::Kem { command } => kem::run(command),
     }
 }
 

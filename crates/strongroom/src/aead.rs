@@ -129,7 +129,7 @@ impl Key {
         Self::copied(&buffer.expose()?)
     }
 
-    fn copied(source: &[u8]) -> Result<Key> {
+    pub(crate) fn copied(source: &[u8]) -> Result<Key> {
         if source.len() != KEY_LEN {
             return Err(Error::InvalidParameters("an XChaCha20-Poly1305 key is 32 bytes"));
         }

@@ -193,6 +193,42 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(#[source] io::Error),
+
+    /// A signature does not verify: it was not made by the key matching this public key over
+    /// this message and context, or any of them was altered.
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use strongroom::{Error, sign::{MlDsa65, SigningKey}};
+    ///
+    /// let key = SigningKey::<MlDsa65>::generate()?;
+    /// let signature = key.sign(b"message", b"")?;
+    /// let got = key.verifying_key().verify(b"massage", b"", &signature);
+    /// assert!(matches!(got, Err(Error::InvalidSignature)));
+    /// # }
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    #[error("the signature is not valid for this public key, message and context")]
+    InvalidSignature,
+
+    /// A signature context string is longer than the 255 bytes FIPS 204 allows (its length is
+    /// encoded in one byte).
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use strongroom::{Error, sign::{MlDsa44, SigningKey}};
+    ///
+    /// let key = SigningKey::<MlDsa44>::generate()?;
+    /// let err = key.sign(b"message", &[0; 256]).unwrap_err();
+    /// assert!(matches!(err, Error::ContextTooLong { len: 256 }));
+    /// # }
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    #[error("a signature context is at most 255 bytes, this one is {len}")]
+    ContextTooLong {
+        /// The length of the context given.
+        len: usize,
+    },
 }
 
 /// Why input was refused as malformed: a cause a caller can match on.
@@ -230,6 +266,43 @@ pub enum FormatError {
     /// The data runs past the longest length the format can authenticate.
     #[error("the data is longer than the format allows")]
     TooLong,
+    /// A key or ciphertext of a fixed-size format (e.g. an ML-KEM-768 ciphertext, 1088
+    /// bytes) has another length.
+    ///
+    /// ```
+    /// use strongroom::{Error, FormatError, kem::{EncapsulationKey, MlKem768}};
+    ///
+    /// let err = EncapsulationKey::<MlKem768>::from_bytes(&[0; 5]).unwrap_err();
+    /// assert!(matches!(err, Error::Format(FormatError::WrongLength { expected: 1184, actual: 5, .. })));
+    /// assert_eq!(err.to_string(), "malformed input: an ML-KEM-768 encapsulation key is 1184 bytes, not 5");
+    /// ```
+    #[error("{what} is {expected} bytes, not {actual}")]
+    WrongLength {
+        /// What was expected, with its article: `"an ML-KEM-768 ciphertext"`.
+        what: &'static str,
+        /// The format's length.
+        expected: usize,
+        /// The input's length.
+        actual: usize,
+    },
+    /// An ML-KEM encapsulation key encodes a coefficient that is not reduced modulo
+    /// q = 3329: FIPS 203's modulus check refuses it, since no key generation makes one.
+    ///
+    /// ```
+    /// use strongroom::{Error, FormatError, kem::{EncapsulationKey, MlKem512}};
+    ///
+    /// let err = EncapsulationKey::<MlKem512>::from_bytes(&[0xFF; 800]).unwrap_err();
+    /// assert!(matches!(err, Error::Format(FormatError::UnreducedCoefficient { index: 0, value: 4095 })));
+    /// ```
+    #[error(
+        "not an ML-KEM encapsulation key: coefficient {index} is {value}, not below q = 3329 (FIPS 203 modulus check)"
+    )]
+    UnreducedCoefficient {
+        /// The coefficient's position among the key's coefficients (256 per polynomial).
+        index: usize,
+        /// Its 12-bit value (3329 to 4095).
+        value: u16,
+    },
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {
@@ -352,6 +425,8 @@ impl Error {
             Error::ApiMisuse(_) => "ApiMisuse",
             Error::Internal(_) => "Internal",
             Error::Random(_) => "Random",
+            Error::InvalidSignature => "InvalidSignature",
+            Error::ContextTooLong { .. } => "ContextTooLong",
         }
     }
 

@@ -46,7 +46,9 @@
 //!   while lent to a closure ([`Enclave::with`]) or opened; [`stream`]: chunked
 //!   authenticated encryption of any size; [`aead`]: XChaCha20-Poly1305 with keys as types
 //!   ([`aead::Key`], in protected memory) and nonces that cannot be reused by copying
-//!   ([`aead::Nonce`]); [`kdf`]: passphrase to key.
+//!   ([`aead::Nonce`]); [`kdf`]: passphrase to key; `kem` (Linux): ML-KEM and X-Wing
+//!   with decapsulation keys and shared secrets in protected memory; `sign` (Linux): ML-DSA
+//!   signatures with signing keys in protected memory.
 //! - [`purge`] wipes every live secret at once; [`catch_interrupt`] does it on SIGINT or
 //!   SIGTERM; [`stack::run`] runs your key-handling code on a wiped, locked stack.
 //!
@@ -72,8 +74,9 @@ mod purge;
 /// The platform layer: system calls.
 #[allow(unsafe_code)]
 mod sys;
-// The crypto boundary (`mod crypto` below) allows unsafe code in two files only, named in
-// `crypto/mod.rs`: the aws-lc FFI, and one cast of protected bytes to Argon2 blocks.
+// The crypto boundary (`mod crypto` below) allows unsafe code in four files only, named in
+// `crypto/mod.rs`: the aws-lc FFI (AEAD; ML-KEM, X25519, SHAKE256; ML-DSA), and one cast of
+// protected bytes to Argon2 blocks.
 /// Unit-test helpers that read raw memory.
 #[cfg(test)]
 #[allow(unsafe_code)]
@@ -88,12 +91,16 @@ mod enclave;
 mod error;
 mod harden;
 pub mod kdf;
+#[cfg(all(target_os = "linux", not(miri)))]
+pub mod kem;
 mod policy;
 #[cfg(all(unix, not(miri)))]
 pub mod probe;
 #[cfg(doctest)]
 mod readme;
 mod secret;
+#[cfg(all(target_os = "linux", not(miri)))]
+pub mod sign;
 // The secure stack switches stacks (psm) over pages it maps itself: raw pointers to its
 // pages, and a `// SAFETY:` argument on every block like the modules above.
 #[allow(unsafe_code)]

@@ -9,7 +9,9 @@
 //! XChaCha20-Poly1305 from aws-lc (0.5–0.7× libsodium's time at 1 KiB–1 MiB) on Linux, and
 //! from RustCrypto elsewhere and under Miri (the two are tested against each other and
 //! against Wycheproof); Argon2id from RustCrypto, on work memory strongroom provides;
-//! SHA3-256 from RustCrypto. Each primitive family has one trait its backends implement
+//! SHA3-256 from RustCrypto; ML-KEM (mlkem-native), X25519 and SHAKE256 from aws-lc, on
+//! Linux only (`kem`); ML-DSA (mldsa-native) from aws-lc, Linux only (`sign`), the one
+//! maintained FIPS 204 implementation strongroom already links. Each primitive family has one trait its backends implement
 //! ([`aead::Backend`]); only the AEAD has more than one backend.
 
 pub(crate) mod aead;
@@ -19,4 +21,10 @@ mod aead_aws_lc;
 mod aead_rust_crypto;
 #[allow(unsafe_code)] // one cast: protected bytes viewed as Argon2 memory blocks
 pub(crate) mod argon2id;
+#[cfg(all(target_os = "linux", not(miri)))]
+#[allow(unsafe_code)] // the FFI boundary to aws-lc's ML-DSA; every call has a SAFETY argument
+pub(crate) mod mldsa_aws_lc;
+#[cfg(all(target_os = "linux", not(miri)))]
+#[allow(unsafe_code)] // the FFI boundary to aws-lc's ML-KEM, X25519 and SHAKE256; every call has a SAFETY argument
+pub(crate) mod mlkem_aws_lc;
 pub(crate) mod sha3;

@@ -12,6 +12,10 @@
 //!   in optimised builds: they measured 1.6 KiB with aws-lc and 4 KiB with RustCrypto, and a
 //!   unit test keeps them within half of it), so a 1 KiB seal costs an 8 KiB wipe, not a
 //!   32 KiB one;
+//! - a 64 KiB stack each thread keeps for ML-KEM and X-Wing (`StackSize::Kem`, measured
+//!   up to 30 KiB deep), whose polynomial matrices do not fit the small one;
+//! - a 256 KiB stack each thread keeps for ML-DSA (`sign`, Linux), whose
+//!   signing goes 113 KiB deep; locked where the limit allows;
 //! - a large stack mapped for the call, for key derivation and for [`run`] (256 KiB), deep
 //!   enough for a panic with a full backtrace.
 //!
@@ -125,6 +129,19 @@ pub(crate) enum StackSize {
     /// deep with Argon2 optimised; one 77 KiB frame without). Locked where the limit allows,
     /// like the KDF's work memory, which holds the same state.
     Kdf,
+    /// 64 KiB, kept per thread like `Crypto`: ML-KEM and X-Wing (`kem`), whose aws-lc
+    /// (mlkem-native) calls keep the public matrix and the secret vectors on the stack.
+    /// Deepest measured use (ML-KEM-1024 decapsulation): 30 KiB optimised, 28 KiB not;
+    /// ML-KEM-768 24 KiB. The `kem_calls_fit_the_kem_stack` test keeps them within half.
+    #[cfg_attr(any(not(target_os = "linux"), miri), allow(dead_code, reason = "ML-KEM is Linux-only (aws-lc)"))]
+    Kem,
+    /// 256 KiB, kept per thread like `Crypto`, locked where the limit allows like `Kdf`:
+    /// ML-DSA key generation and signing (`sign`), whose aws-lc (mldsa-native) calls keep
+    /// the matrix, the secret and masking vectors on the stack. Deepest measured use
+    /// (ML-DSA-87 signing): 113 KiB, optimised or not (the C code is built optimised either
+    /// way); the `signing_fits_the_sign_stack` test keeps every parameter set within half.
+    #[cfg_attr(any(not(target_os = "linux"), miri), allow(dead_code, reason = "ML-DSA is Linux-only (aws-lc)"))]
+    Sign,
     /// A size the caller chose ([`run_with_size`]).
     Bytes(usize),
 }
@@ -139,6 +156,8 @@ impl StackSize {
             StackSize::Crypto if cfg!(debug_assertions) => 16 * 1024,
             StackSize::Crypto => 8 * 1024,
             StackSize::Run => 32 * 1024,
+            StackSize::Kem => 64 * 1024,
+            StackSize::Sign => 256 * 1024,
             // Unoptimised, Argon2's BLAKE2b compression alone takes a 77 KiB frame (a
             // dependent's debug build, without the README's profile lines).
             StackSize::Kdf if cfg!(debug_assertions) => 256 * 1024,

@@ -35,10 +35,12 @@ impl SecureStack {
     /// default policy says (an unlocked stack could be swapped out with key material on it,
     /// so `Required` unless the caller chose otherwise, and then `protections()` tells);
     /// out of dumps and forks where possible, as for any stack.
-    /// The KDF's stack follows the KDF's work memory instead: locked where the limit allows.
+    /// The KDF's stack follows the KDF's work memory instead: locked where the limit allows;
+    /// so does the ML-DSA stack (256 KiB, more than a 64 KiB RLIMIT_MEMLOCK), wiped after
+    /// every call like the others.
     fn policy(size: StackSize) -> Policy {
         let lock = match (size, Policy::default().lock) {
-            (StackSize::Kdf, Need::Required) => Need::Preferred,
+            (StackSize::Kdf | StackSize::Sign, Need::Required) => Need::Preferred,
             (_, lock) => lock,
         };
         Policy { secret_memory: Need::Off, lock, dump_exclusion: Need::Preferred, fork_exclusion: Need::Preferred }
@@ -66,6 +68,11 @@ impl SecureStack {
 thread_local! {
     /// This thread's crypto stack, made on first use.
     static CRYPTO: RefCell<Option<SecureStack>> = const { RefCell::new(None) };
+    /// This thread's KEM stack, made on first use.
+    static KEM: RefCell<Option<SecureStack>> = const { RefCell::new(None) };
+    /// This thread's ML-DSA stack, made on first use: mapping and locking 256 KiB costs
+    /// 200 us, more than a whole ML-DSA-65 signature adds, so it is kept like the others.
+    static SIGN: RefCell<Option<SecureStack>> = const { RefCell::new(None) };
     /// Whether this thread is running on a secure stack now (nested calls run in place).
     static ON_SECURE_STACK: Cell<bool> = const { Cell::new(false) };
 }
@@ -77,9 +84,15 @@ pub(super) fn run<R>(size: StackSize, f: impl FnOnce() -> R) -> Result<R> {
         // Already on a secure stack: its wipe covers this call too.
         return Ok(f());
     }
-    match size {
-        StackSize::Crypto => {
-            let cached = CRYPTO.with(|slot| slot.borrow_mut().take());
+    let kept = match size {
+        StackSize::Crypto => Some(&CRYPTO),
+        StackSize::Kem => Some(&KEM),
+        StackSize::Sign => Some(&SIGN),
+        StackSize::Run | StackSize::Kdf | StackSize::Bytes(_) => None,
+    };
+    match kept {
+        Some(kept) => {
+            let cached = kept.with(|slot| slot.borrow_mut().take());
             let stack = match cached {
                 Some(stack) if stack.usable() => stack,
                 // A forked child: the mapping's drop leaves the pages alone.
@@ -87,10 +100,10 @@ pub(super) fn run<R>(size: StackSize, f: impl FnOnce() -> R) -> Result<R> {
                 None => SecureStack::map(size)?,
             };
             let result = switch_and_wipe(&stack, f);
-            CRYPTO.with(|slot| *slot.borrow_mut() = Some(stack));
+            kept.with(|slot| *slot.borrow_mut() = Some(stack));
             result
         }
-        StackSize::Run | StackSize::Kdf | StackSize::Bytes(_) => {
+        None => {
             let stack = SecureStack::map(size)?;
             switch_and_wipe(&stack, f)
         }
