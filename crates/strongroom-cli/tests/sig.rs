@@ -1,0 +1,61 @@
+//! `strongroom sig`: keygen, sign and verify end to end, with verify's exit codes (0 valid,
+//! 1 invalid, 2 usage, 3 other errors) and the secret-key file's mode.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn strongroom(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strongroom")).current_dir(dir).args(args).output().expect("the binary runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed")
+}
+
+#[test]
+fn keygen_sign_verify_for_every_parameter_set() {
+    for alg in ["ml-dsa-44", "ml-dsa-65", "ml-dsa-87"] {
+        let dir = std::env::temp_dir().join(format!("strongroom-sig-{alg}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("msg"), b"release 1.0").unwrap();
+        let keygen = strongroom(&dir, &["sig", "keygen", "--alg", alg, "--secret-key", "sk", "--public-key", "pk"]);
+        assert_eq!(code(&keygen), 0, "{keygen:?}");
+        let meta = std::fs::metadata(dir.join("sk")).unwrap();
+        assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (32, 0o600));
+        // keygen never overwrites a secret key.
+        let again = strongroom(&dir, &["sig", "keygen", "--alg", alg, "--secret-key", "sk", "--public-key", "pk2"]);
+        assert_eq!(code(&again), 3, "{again:?}");
+
+        let sign = ["sig", "sign", "--alg", alg, "--secret-key", "sk", "--message", "msg", "--context", "c"];
+        assert_eq!(code(&strongroom(&dir, &[&sign[..], &["--signature", "sig"]].concat())), 0);
+        let verify = ["sig", "verify", "--alg", alg, "--public-key", "pk", "--signature", "sig"];
+        let valid = strongroom(&dir, &[&verify[..], &["--message", "msg", "--context", "c"]].concat());
+        assert_eq!(code(&valid), 0, "{valid:?}");
+        let wrong_context = strongroom(&dir, &[&verify[..], &["--message", "msg", "--context", "d"]].concat());
+        assert_eq!(code(&wrong_context), 1, "{wrong_context:?}");
+        std::fs::write(dir.join("other"), b"release 1.1").unwrap();
+        let wrong_message = strongroom(&dir, &[&verify[..], &["--message", "other", "--context", "c"]].concat());
+        assert_eq!(code(&wrong_message), 1, "{wrong_message:?}");
+        // A truncated signature is malformed (3), an unknown algorithm a usage error (2).
+        let sig = std::fs::read(dir.join("sig")).unwrap();
+        std::fs::write(dir.join("short"), &sig[..sig.len() - 1]).unwrap();
+        let short = ["sig", "verify", "--alg", alg, "--public-key", "pk", "--signature", "short", "--message", "msg"];
+        let malformed = strongroom(&dir, &short);
+        assert_eq!(code(&malformed), 3, "{malformed:?}");
+        assert!(String::from_utf8_lossy(&malformed.stderr).contains("signature is"), "{malformed:?}");
+        let usage =
+            strongroom(&dir, &["sig", "verify", "--alg", "ml-dsa-99", "--public-key", "pk", "--signature", "sig"]);
+        assert_eq!(code(&usage), 2);
+        // A secret-key file of another length is refused with its figures.
+        std::fs::write(dir.join("sk31"), [1u8; 31]).unwrap();
+        let bad = strongroom(
+            &dir,
+            &["sig", "sign", "--alg", alg, "--secret-key", "sk31", "--message", "msg", "--signature", "x"],
+        );
+        assert_eq!(code(&bad), 3);
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("32 bytes, this file has 31"), "{bad:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
