@@ -493,7 +493,22 @@ impl Registry {
         Ok(())
     }
 
+    /// A free row: this thread's last freed one if it has any (a pop), else a batch from
+    /// the shared supply (the cold path).
+    #[inline]
     fn take_index(&self) -> Result<u32> {
+        let cached = INDICES.try_with(|indices| {
+            let mut indices = indices.borrow_mut();
+            if indices.stamp.is_current() { indices.free.pop() } else { None }
+        });
+        match cached {
+            Ok(Some(index)) => Ok(index),
+            _ => self.take_index_slow(),
+        }
+    }
+
+    #[cold]
+    fn take_index_slow(&self) -> Result<u32> {
         let from_thread = INDICES.try_with(|indices| -> Result<u32> {
             let mut indices = indices.borrow_mut();
             if !indices.stamp.is_current() {
@@ -519,17 +534,34 @@ impl Registry {
         }
     }
 
+    /// Gives a row back to this thread's cache (a push), or to the shared supply when the
+    /// cache is full or gone (the cold path).
+    #[inline]
     fn give_index(&self, index: u32) {
+        let kept = INDICES.try_with(|indices| {
+            let mut indices = indices.borrow_mut();
+            if !indices.stamp.is_current() || indices.free.len() >= 4 * BATCH {
+                return false;
+            }
+            indices.free.push(index);
+            true
+        });
+        if kept != Ok(true) {
+            self.give_index_slow(index);
+        }
+    }
+
+    #[cold]
+    fn give_index_slow(&self, index: u32) {
         let kept = INDICES.try_with(|indices| {
             let mut indices = indices.borrow_mut();
             if !indices.stamp.is_current() {
                 return false;
             }
+            // Keep half, hand the older half to other threads.
+            let from = indices.free.len().saturating_sub(2 * BATCH);
+            self.spare_lock().extend(indices.free.drain(..from));
             indices.free.push(index);
-            if indices.free.len() > 4 * BATCH {
-                let from = indices.free.len() - 2 * BATCH;
-                self.spare_lock().extend(indices.free.drain(from..));
-            }
             true
         });
         if kept != Ok(true) {
@@ -538,6 +570,7 @@ impl Registry {
     }
 
     /// Takes a value out of the table; returns once no purge can still be touching it.
+    #[inline]
     fn unregister(&self, index: u32) {
         // Store, fence, load; paired with `purge`'s (module docs). Acquire: if a purge has
         // just ended, its wipes happen before the caller frees the value.
