@@ -19,4 +19,6 @@ mod aead_aws_lc;
 mod aead_rust_crypto;
 #[allow(unsafe_code)] // one cast: protected bytes viewed as Argon2 memory blocks
 pub(crate) mod argon2id;
+#[allow(unsafe_code)] // one aws-lc call on Linux: SHA-256 of 32 bytes
+pub(crate) mod mask;
 pub(crate) mod sha3;
