@@ -94,8 +94,11 @@ struct Entry {
     value: AtomicPtr<()>,
     /// `finish_purge::<S>` for that value's `S`. Written only while the row is free and no
     /// purge is running (see `Registry::unregister`), read only after `value` was seen set.
-    finish: UnsafeCell<Option<unsafe fn(&Entry, NonNull<()>)>>,
+    finish: UnsafeCell<Option<FinishPurge>>,
 }
+
+/// Wipes a row's value, of the type it was registered with: `finish_purge::<S>`.
+type FinishPurge = unsafe fn(&Entry, NonNull<()>);
 
 // SAFETY: `state` and `value` are atomics. `finish` is written only by the owner that is
 // about to publish the row (before its Release store of `value`), when no purge can be
