@@ -74,9 +74,9 @@ mod purge;
 /// The platform layer: system calls.
 #[allow(unsafe_code)]
 mod sys;
-// The crypto boundary (`mod crypto` below) allows unsafe code in four files only, named in
-// `crypto/mod.rs`: the aws-lc FFI (AEAD; ML-KEM, X25519, SHAKE256; ML-DSA), and one cast of
-// protected bytes to Argon2 blocks.
+// The crypto boundary (`mod crypto` below) allows unsafe code in five files only, named in
+// `crypto/mod.rs`: the aws-lc FFI (AEAD; ML-KEM, X25519, SHAKE256; ML-DSA; the Coffer's
+// SHA-256 mask), and one cast of protected bytes to Argon2 blocks.
 /// Unit-test helpers that read raw memory.
 #[cfg(test)]
 #[allow(unsafe_code)]

@@ -21,6 +21,8 @@ mod aead_aws_lc;
 mod aead_rust_crypto;
 #[allow(unsafe_code)] // one cast: protected bytes viewed as Argon2 memory blocks
 pub(crate) mod argon2id;
+#[allow(unsafe_code)] // one aws-lc call on Linux: SHA-256 of 32 bytes
+pub(crate) mod mask;
 #[cfg(all(target_os = "linux", not(miri)))]
 #[allow(unsafe_code)] // the FFI boundary to aws-lc's ML-DSA; every call has a SAFETY argument
 pub(crate) mod mldsa_aws_lc;

@@ -1,7 +1,7 @@
 //! The Coffer: the process key that seals every [`Enclave`](super::Enclave).
 //!
 //! The key is never stored whole. It is split into two random halves in separate guarded,
-//! frozen buffers, `key = left ⊕ SHA3-256(right)`, and recombined only on the secure stack,
+//! frozen buffers, `key = left ⊕ H(right)` (H: `crypto::mask`), and recombined only on the secure stack,
 //! for the duration of one seal or open. Re-keying replaces `right` and adjusts `left` so the
 //! key stays the same while both stored halves change; it happens on demand ([`rekey`]) and
 //! lazily at most once a second, so a memory snapshot taken at one moment and a half read at
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::aead::KEY_LEN;
 use crate::buffer::LockedBuffer;
-use crate::crypto::sha3;
+use crate::crypto::mask;
 use crate::error::{Error, Result};
 use crate::stack::{self, StackSize};
 
@@ -60,8 +60,8 @@ impl Halves {
             let mut new = [0u8; KEY_LEN];
             old.copy_from_slice(&self.right.expose()?);
             new.copy_from_slice(&right.expose()?);
-            sha3::chain(&mut old, 1);
-            sha3::chain(&mut new, 1);
+            mask::hash_in_place(&mut old);
+            mask::hash_in_place(&mut new);
             let current = self.left.expose()?;
             let mut out = left.expose_mut()?;
             for i in 0..KEY_LEN {
@@ -79,7 +79,7 @@ impl Halves {
     /// Writes the key into `key` (which must be on the secure stack).
     fn combine(&self, key: &mut [u8; KEY_LEN]) -> Result<()> {
         key.copy_from_slice(&self.right.expose()?);
-        sha3::chain(key, 1);
+        mask::hash_in_place(key);
         for (k, l) in key.iter_mut().zip(self.left.expose()?.iter()) {
             *k ^= l;
         }

@@ -94,8 +94,11 @@ struct Entry {
     value: AtomicPtr<()>,
     /// `finish_purge::<S>` for that value's `S`. Written only while the row is free and no
     /// purge is running (see `Registry::unregister`), read only after `value` was seen set.
-    finish: UnsafeCell<Option<unsafe fn(&Entry)>>,
+    finish: UnsafeCell<Option<FinishPurge>>,
 }
+
+/// Wipes a row's value, of the type it was registered with: `finish_purge::<S>`.
+type FinishPurge = unsafe fn(&Entry, NonNull<()>);
 
 // SAFETY: `state` and `value` are atomics. `finish` is written only by the owner that is
 // about to publish the row (before its Release store of `value`), when no purge can be
@@ -118,26 +121,33 @@ impl Entry {
     fn end_borrow(&self) {
         let before = self.state.fetch_sub(1, Ordering::Release);
         if before & BORROWS == 1 && before & PENDING != 0 {
-            self.finish();
+            // The caller's borrow kept the owner from dropping, so the row still holds the
+            // value's address.
+            if let Some(value) = NonNull::new(self.value.load(Ordering::Acquire)) {
+                self.finish(value);
+            }
         }
     }
 
-    /// Marks the secret for a purge, and wipes it now if nobody borrows it.
-    fn purge(&self) {
+    /// Marks the secret at `value` for a purge, and wipes it now if nobody borrows it.
+    /// `value` is what the purge read from the row: by now its owner may have cleared the
+    /// row on its way to dropping the value, but it waits for this purge before freeing it.
+    fn purge(&self, value: NonNull<()>) {
         let before = self.state.fetch_or(PENDING, Ordering::AcqRel);
         if before & (PURGED | PENDING) == 0 && before & BORROWS == 0 {
-            self.finish();
+            self.finish(value);
         }
         // Otherwise it was purged already, or the last borrow will wipe it.
     }
 
-    fn finish(&self) {
+    fn finish(&self, value: NonNull<()>) {
         // SAFETY: `finish` was written before `value` was published, which every caller saw
         // (an owner registered its row; a purge loaded `value` non-null), and it is not
         // rewritten while the row is in use (see the `Sync` impl).
         if let Some(finish) = unsafe { *self.finish.get() } {
-            // SAFETY: the row is in use, so `finish` matches the type of its value.
-            unsafe { finish(self) }
+            // SAFETY: the row is in use and `value` is its live value, of the type `finish`
+            // was made for.
+            unsafe { finish(self, value) }
         }
     }
 }
@@ -146,10 +156,10 @@ impl Entry {
 /// racing here, exactly one wins.
 ///
 /// # Safety
-/// `entry` must be in use by a live `Tracked<S, _>` (so `value` points to its `UnsafeCell<S>`).
-unsafe fn finish_purge<S: Wipe>(entry: &Entry) {
+/// `entry` must be in use by a live `Tracked<S, _>`, and `value` must be its `UnsafeCell<S>`.
+unsafe fn finish_purge<S: Wipe>(entry: &Entry, value: NonNull<()>) {
     if entry.state.compare_exchange(PENDING, PURGED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        let value = entry.value.load(Ordering::Acquire).cast::<UnsafeCell<S>>();
+        let value = value.as_ptr().cast::<UnsafeCell<S>>();
         // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state
         // went from "pending, no borrows" to "purged": no borrow exists and none can start
         // (`acquire` fails once PENDING or PURGED is set), and the owner is not dropping it
@@ -341,8 +351,11 @@ impl Purger {
     /// The secret this came from must still be alive (not dropped).
     pub(crate) unsafe fn purge(&self) {
         // SAFETY: rows are never freed, and the caller keeps the row's owner alive, so the
-        // row still describes its value.
-        unsafe { self.0.as_ref() }.purge();
+        // row still holds its value's address.
+        let entry = unsafe { self.0.as_ref() };
+        if let Some(value) = NonNull::new(entry.value.load(Ordering::Acquire)) {
+            entry.purge(value);
+        }
     }
 }
 
@@ -493,7 +506,22 @@ impl Registry {
         Ok(())
     }
 
+    /// A free row: this thread's last freed one if it has any (a pop), else a batch from
+    /// the shared supply (the cold path).
+    #[inline]
     fn take_index(&self) -> Result<u32> {
+        let cached = INDICES.try_with(|indices| {
+            let mut indices = indices.borrow_mut();
+            if indices.stamp.is_current() { indices.free.pop() } else { None }
+        });
+        match cached {
+            Ok(Some(index)) => Ok(index),
+            _ => self.take_index_slow(),
+        }
+    }
+
+    #[cold]
+    fn take_index_slow(&self) -> Result<u32> {
         let from_thread = INDICES.try_with(|indices| -> Result<u32> {
             let mut indices = indices.borrow_mut();
             if !indices.stamp.is_current() {
@@ -519,17 +547,34 @@ impl Registry {
         }
     }
 
+    /// Gives a row back to this thread's cache (a push), or to the shared supply when the
+    /// cache is full or gone (the cold path).
+    #[inline]
     fn give_index(&self, index: u32) {
+        let kept = INDICES.try_with(|indices| {
+            let mut indices = indices.borrow_mut();
+            if !indices.stamp.is_current() || indices.free.len() >= 4 * BATCH {
+                return false;
+            }
+            indices.free.push(index);
+            true
+        });
+        if kept != Ok(true) {
+            self.give_index_slow(index);
+        }
+    }
+
+    #[cold]
+    fn give_index_slow(&self, index: u32) {
         let kept = INDICES.try_with(|indices| {
             let mut indices = indices.borrow_mut();
             if !indices.stamp.is_current() {
                 return false;
             }
+            // Keep half, hand the older half to other threads.
+            let from = indices.free.len().saturating_sub(2 * BATCH);
+            self.spare_lock().extend(indices.free.drain(..from));
             indices.free.push(index);
-            if indices.free.len() > 4 * BATCH {
-                let from = indices.free.len() - 2 * BATCH;
-                self.spare_lock().extend(indices.free.drain(from..));
-            }
             true
         });
         if kept != Ok(true) {
@@ -538,6 +583,7 @@ impl Registry {
     }
 
     /// Takes a value out of the table; returns once no purge can still be touching it.
+    #[inline]
     fn unregister(&self, index: u32) {
         // Store, fence, load; paired with `purge`'s (module docs). Acquire: if a purge has
         // just ended, its wipes happen before the caller frees the value.
@@ -569,8 +615,8 @@ impl Registry {
                 // The value was registered when we read it, and its owner, having cleared
                 // it, waits for `purges` to fall back before freeing it or reusing the row
                 // (module docs), so the row describes a live value until we are done.
-                if !entry.value.load(Ordering::Acquire).is_null() {
-                    entry.purge();
+                if let Some(value) = NonNull::new(entry.value.load(Ordering::Acquire)) {
+                    entry.purge(value);
                 }
             }
         }
