@@ -70,13 +70,30 @@ fn stream_round_trip() -> Result<String> {
 /// One feature: its name, and what running it reports.
 type Feature = (&'static str, fn() -> Result<String>);
 
+fn ml_kem() -> Result<String> {
+    use strongroom::kem::{DecapsulationKey, MlKem768};
+    let key = DecapsulationKey::<MlKem768>::generate()?;
+    let (ciphertext, sent) = key.encapsulation_key().encapsulate()?;
+    let received = key.decapsulate(&ciphertext)?;
+    assert!(sent == received);
+    Ok("ML-KEM-768 round trip".into())
+}
+
+fn ml_dsa() -> Result<String> {
+    use strongroom::sign::{MlDsa65, SigningKey};
+    let key = SigningKey::<MlDsa65>::generate()?;
+    let signature = key.sign(b"message", b"")?;
+    key.verifying_key().verify(b"message", b"", &signature)?;
+    Ok("ML-DSA-65 signed and verified".into())
+}
+
 fn main() {
     // `--allow-unlocked`: the downgrade a caller may choose where RLIMIT_MEMLOCK is too small.
     if std::env::args().any(|a| a == "--allow-unlocked") {
         let policy = strongroom::Policy { lock: strongroom::Need::Preferred, ..strongroom::Policy::STANDARD };
         strongroom::Policy::set_default(policy).expect("set before the first secret");
     }
-    let features: [Feature; 8] = [
+    let features: [Feature; 10] = [
         ("guarded secret", guarded),
         ("pooled secrets", pooled),
         ("strict secret", strict),
@@ -85,6 +102,8 @@ fn main() {
         ("secure stack", secure_stack),
         ("kdf", kdf_derivation),
         ("stream", stream_round_trip),
+        ("ml-kem", ml_kem),
+        ("ml-dsa", ml_dsa),
     ];
     let mut failed = 0;
     for (name, feature) in features {

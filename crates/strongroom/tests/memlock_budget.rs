@@ -50,7 +50,7 @@ fn every_feature_works_under_64_kib_with_the_default_policy() {
     let Some(out) = run("every_feature_works_under_64_kib_with_the_default_policy", 64 * 1024, &[]) else { return };
     let text = stdout(&out);
     assert!(
-        out.status.success() && text.contains("8 worked, 0 failed"),
+        out.status.success() && text.contains("10 worked, 0 failed"),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -83,6 +83,6 @@ fn under_a_zero_limit_the_chosen_downgrade_works_and_shows() {
         return;
     };
     let text = stdout(&out);
-    assert!(out.status.success() && text.contains("8 worked, 0 failed"), "{text}");
+    assert!(out.status.success() && text.contains("10 worked, 0 failed"), "{text}");
     assert!(text.contains("locked: false"), "the downgrade is not visible:\n{text}");
 }

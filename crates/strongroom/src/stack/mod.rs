@@ -13,7 +13,8 @@
 //!   unit test keeps them within half of it), so a 1 KiB seal costs an 8 KiB wipe, not a
 //!   32 KiB one;
 //! - a 64 KiB stack each thread keeps for ML-KEM and X-Wing (`StackSize::Kem`, measured
-//!   up to 30 KiB deep), whose polynomial matrices do not fit the small one;
+//!   up to 30 KiB deep), whose polynomial matrices do not fit the small one; locked where
+//!   the limit allows, so that a 64 KiB `RLIMIT_MEMLOCK` still runs them;
 //! - a 256 KiB stack each thread keeps for ML-DSA (`sign`, Linux), whose
 //!   signing goes 113 KiB deep; locked where the limit allows;
 //! - a large stack mapped for the call, for key derivation and for [`run`] (256 KiB), deep

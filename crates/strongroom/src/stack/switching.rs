@@ -36,11 +36,11 @@ impl SecureStack {
     /// so `Required` unless the caller chose otherwise, and then `protections()` tells);
     /// out of dumps and forks where possible, as for any stack.
     /// The KDF's stack follows the KDF's work memory instead: locked where the limit allows;
-    /// so does the ML-DSA stack (256 KiB, more than a 64 KiB RLIMIT_MEMLOCK), wiped after
-    /// every call like the others.
+    /// so do the ML-KEM (64 KiB) and ML-DSA (256 KiB) stacks, which a 64 KiB
+    /// `RLIMIT_MEMLOCK` cannot hold beside everything else; all are wiped after every call.
     fn policy(size: StackSize) -> Policy {
         let lock = match (size, Policy::default().lock) {
-            (StackSize::Kdf | StackSize::Sign, Need::Required) => Need::Preferred,
+            (StackSize::Kdf | StackSize::Sign | StackSize::Kem, Need::Required) => Need::Preferred,
             (_, lock) => lock,
         };
         Policy { secret_memory: Need::Off, lock, dump_exclusion: Need::Preferred, fork_exclusion: Need::Preferred }
