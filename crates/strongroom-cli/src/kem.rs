@@ -5,13 +5,13 @@
 //! 0600 (never overwritten), written from and read straight into protected memory; so is a
 //! shared-secret file. Public keys and ciphertexts are raw bytes.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::File;
+use std::io::Write;
 use std::marker::PhantomData;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::keyfile;
 use clap::{Args, Subcommand, ValueEnum};
 use strongroom::LockedBuffer;
 use strongroom::kem::{self, MlKem512, MlKem768, MlKem1024, ParameterSet, SharedSecret, x_wing};
@@ -194,17 +194,6 @@ impl Algorithm for XWing {
     }
 }
 
-/// Adds the path to an error.
-fn at(path: &Path, what: &str) -> impl FnOnce(io::Error) -> String {
-    let prefix = format!("{what} {}", path.display());
-    move |e| format!("{prefix}: {e}")
-}
-
-/// Creates a file for a secret: mode 0600, and never over an existing file.
-fn create_secret_file(path: &Path) -> Result<File, String> {
-    OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(at(path, "cannot create"))
-}
-
 fn run_with<A: Algorithm>(command: KemCommand) -> Result<Option<String>, String> {
     let lib = |path: &Path| {
         let path = path.display().to_string();
@@ -213,9 +202,9 @@ fn run_with<A: Algorithm>(command: KemCommand) -> Result<Option<String>, String>
     match command {
         KemCommand::Keygen { secret_key, public_key, .. } => {
             let key = A::generate().map_err(|e| e.to_string())?;
-            let mut file = create_secret_file(&secret_key)?;
+            let mut file = keyfile::create_secret(&secret_key)?;
             A::write_seed(&key, &mut file).map_err(|e| format!("cannot write {}: {e}", secret_key.display()))?;
-            std::fs::write(&public_key, A::public_key(&key)).map_err(at(&public_key, "cannot write"))?;
+            std::fs::write(&public_key, A::public_key(&key)).map_err(keyfile::at(&public_key, "cannot write"))?;
             Ok(Some(format!(
                 "{}: secret key (seed) in {} (mode 0600), public key in {}",
                 A::NAME,
@@ -224,15 +213,15 @@ fn run_with<A: Algorithm>(command: KemCommand) -> Result<Option<String>, String>
             )))
         }
         KemCommand::Encapsulate { public_key, ciphertext, shared_secret, .. } => {
-            let public = std::fs::read(&public_key).map_err(at(&public_key, "cannot read"))?;
+            let public = std::fs::read(&public_key).map_err(keyfile::at(&public_key, "cannot read"))?;
             let (sealed, secret) = A::encapsulate(&public).map_err(lib(&public_key))?;
             write_shared_secret(&shared_secret, &secret)?;
-            std::fs::write(&ciphertext, sealed).map_err(at(&ciphertext, "cannot write"))?;
+            std::fs::write(&ciphertext, sealed).map_err(keyfile::at(&ciphertext, "cannot write"))?;
             Ok(None)
         }
         KemCommand::Decapsulate { secret_key, ciphertext, shared_secret, .. } => {
             let key = read_secret_key::<A>(&secret_key)?;
-            let sealed = std::fs::read(&ciphertext).map_err(at(&ciphertext, "cannot read"))?;
+            let sealed = std::fs::read(&ciphertext).map_err(keyfile::at(&ciphertext, "cannot read"))?;
             let secret = A::decapsulate(&key, &sealed).map_err(lib(&ciphertext))?;
             write_shared_secret(&shared_secret, &secret)?;
             Ok(None)
@@ -242,34 +231,15 @@ fn run_with<A: Algorithm>(command: KemCommand) -> Result<Option<String>, String>
 
 /// Writes the shared secret to a new 0600 file, straight from protected memory.
 fn write_shared_secret(path: &Path, secret: &SharedSecret) -> Result<(), String> {
-    let mut file = create_secret_file(path)?;
+    let mut file = keyfile::create_secret(path)?;
     secret
         .with(|bytes| file.write_all(bytes).and_then(|()| file.sync_all()))
         .map_err(|e| e.to_string())?
-        .map_err(at(path, "cannot write"))
+        .map_err(keyfile::at(path, "cannot write"))
 }
 
 /// Reads a secret-key file (exactly the seed's length) straight into protected memory.
 fn read_secret_key<A: Algorithm>(path: &Path) -> Result<A::Key, String> {
-    let mut file = File::open(path).map_err(at(path, "cannot open the secret-key file"))?;
-    let meta = file.metadata().map_err(at(path, "cannot stat"))?;
-    if meta.len() != A::SEED_LEN as u64 {
-        return Err(format!(
-            "{}: an {} secret key (seed) is {} bytes, this file has {}",
-            path.display(),
-            A::NAME,
-            A::SEED_LEN,
-            meta.len()
-        ));
-    }
-    if meta.permissions().mode() & 0o077 != 0 {
-        eprintln!(
-            "strongroom: warning: {} is readable or writable by others (mode {:o}); chmod 600 it",
-            path.display(),
-            meta.permissions().mode() & 0o777
-        );
-    }
-    let mut seed = LockedBuffer::new(A::SEED_LEN).map_err(|e| e.to_string())?;
-    file.read_exact(&mut seed.expose_mut().map_err(|e| e.to_string())?).map_err(at(path, "cannot read"))?;
+    let seed = keyfile::read_seed(path, A::SEED_LEN, &format!("an {} secret key", A::NAME))?;
     A::from_locked(&seed).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod doctor;
 mod kem;
+mod keyfile;
 mod sig;
 
 /// `strongroom doctor`'s exit codes, shown by `--help`.

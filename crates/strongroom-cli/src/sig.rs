@@ -4,14 +4,12 @@
 //! written from and read straight into protected memory. Public keys and signatures are
 //! raw bytes. The message is a file, or standard input when `--message` is absent.
 
-use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::keyfile;
 use clap::{Args, Subcommand, ValueEnum};
-use strongroom::LockedBuffer;
 use strongroom::sign::{MlDsa44, MlDsa65, MlDsa87, ParameterSet, SEED_LEN, Signature, SigningKey, VerifyingKey};
 
 /// Exit status of `sig verify` (and of the other `sig` commands, without 1).
@@ -160,12 +158,7 @@ fn run_with<P: ParameterSet>(command: SigCommand) -> Result<Option<String>, Fail
     match command {
         SigCommand::Keygen { secret_key, public_key, .. } => {
             let key = SigningKey::<P>::generate()?;
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&secret_key)
-                .map_err(io_error(&secret_key, "cannot create the secret-key file"))?;
+            let mut file = keyfile::create_secret(&secret_key).map_err(Failure::Error)?;
             // Straight from protected memory to the file: no copy of the seed in between.
             key.with_seed(|seed| file.write_all(seed).and_then(|()| file.sync_all()))?
                 .map_err(io_error(&secret_key, "cannot write"))?;
@@ -205,24 +198,7 @@ fn run_with<P: ParameterSet>(command: SigCommand) -> Result<Option<String>, Fail
 
 /// Reads a secret-key file (exactly [`SEED_LEN`] bytes) straight into protected memory.
 fn read_signing_key<P: ParameterSet>(path: &Path) -> Result<SigningKey<P>, Failure> {
-    let mut file = File::open(path).map_err(io_error(path, "cannot open the secret-key file"))?;
-    let meta = file.metadata().map_err(io_error(path, "cannot stat"))?;
-    if meta.len() != SEED_LEN as u64 {
-        return Err(Failure::Error(format!(
-            "{}: an ML-DSA secret key (seed) is {SEED_LEN} bytes, this file has {}",
-            path.display(),
-            meta.len()
-        )));
-    }
-    if meta.permissions().mode() & 0o077 != 0 {
-        eprintln!(
-            "strongroom: warning: {} is readable or writable by others (mode {:o}); chmod 600 it",
-            path.display(),
-            meta.permissions().mode() & 0o777
-        );
-    }
-    let mut seed = LockedBuffer::new(SEED_LEN)?;
-    file.read_exact(&mut seed.expose_mut()?).map_err(io_error(path, "cannot read"))?;
+    let seed = keyfile::read_seed(path, SEED_LEN, "an ML-DSA secret key").map_err(Failure::Error)?;
     Ok(SigningKey::<P>::from_locked_seed(&seed)?)
 }
 
