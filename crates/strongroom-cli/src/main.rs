@@ -74,10 +74,28 @@ enum Cmd {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        // The doctor inspects its own process (`/proc/self/mem`, which a non-dumpable,
+        // non-root process may not open), so it hardens only when asked (`--harden`).
         Cmd::Doctor { json, harden } => doctor::run(json, harden),
         Cmd::Probe { scenario } => probe(&scenario),
-        Cmd::Sig { command } => sig::run(command),
-        Cmd::Kem { command } => kem::run(command),
+        Cmd::Sig { command } => {
+            harden_self();
+            sig::run(command)
+        }
+        Cmd::Kem { command } => {
+            harden_self();
+            kem::run(command)
+        }
+    }
+}
+
+/// Commands that hold secret keys harden the process first (non-dumpable, no core files):
+/// a debugger of the same user can then neither attach nor read the keys. A step that could
+/// not be applied is said on stderr, never silently skipped.
+fn harden_self() {
+    let got = strongroom::harden();
+    if !got.fully_applied() {
+        eprintln!("strongroom: warning: process hardening incomplete: {got:?}");
     }
 }
 

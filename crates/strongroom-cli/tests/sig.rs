@@ -59,3 +59,79 @@ fn keygen_sign_verify_for_every_parameter_set() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Commands that hold secret keys harden themselves: while `sig sign` waits for its message
+/// on stdin, it is non-dumpable, which the kernel shows by handing its `/proc/PID/mem` to
+/// root. The control: the same user's ordinary process (`cat`, waiting the same way) keeps it.
+#[test]
+fn sig_sign_runs_hardened() {
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+    use std::process::Stdio;
+
+    // As root every /proc file is root's; as another user the ownership shows dumpability.
+    let unprivileged = euid() != 0;
+    let dir = std::env::temp_dir().join(format!("strongroom-sig-harden-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let keygen = strongroom(&dir, &["sig", "keygen", "--alg", "ml-dsa-44", "--secret-key", "sk", "--public-key", "pk"]);
+    assert_eq!(code(&keygen), 0, "{keygen:?}");
+    let wrapper: &[&str] =
+        if unprivileged { &[] } else { &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] };
+    if !unprivileged {
+        // nobody must be able to read the key it signs with, and write the signature.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::os::unix::fs::chown(dir.join("sk"), Some(65534), Some(65534)).unwrap();
+    }
+    let spawn = |program: &str, args: &[&str]| {
+        let mut all: Vec<&str> = wrapper.to_vec();
+        all.push(program);
+        all.extend_from_slice(args);
+        Command::new(all[0])
+            .args(&all[1..])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let owner_of_mem = |pid: u32| {
+        // Give the child a moment to reach its read of stdin (it hardens before that).
+        for _ in 0..200 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            if let Ok(meta) = std::fs::metadata(format!("/proc/{pid}/mem"))
+                && (meta.uid() == 0 || !unprivileged && meta.uid() == 65534)
+            {
+                return meta.uid();
+            }
+        }
+        u32::MAX
+    };
+    let mut control = spawn("cat", &[]);
+    let control_owner = owner_of_mem(control.id());
+    drop(control.stdin.take());
+    control.wait().unwrap();
+    let bin = env!("CARGO_BIN_EXE_strongroom");
+    let mut signer = spawn(bin, &["sig", "sign", "--alg", "ml-dsa-44", "--secret-key", "sk", "--signature", "sig"]);
+    // `setpriv` execs the binary in place, so the pid is the signer's.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let signer_owner = owner_of_mem(signer.id());
+    signer.stdin.take().unwrap().write_all(b"message").unwrap();
+    let status = signer.wait().unwrap();
+    assert!(status.success(), "the signer failed: {status}");
+    if unprivileged && control_owner == 0 {
+        // Cannot tell here: even the control is root's. Said past libtest's output capture.
+        let _ =
+            writeln!(std::io::stderr(), "SKIPPED sig_sign_runs_hardened: /proc/PID/mem is root's even for the control");
+        return;
+    }
+    assert_ne!(control_owner, 0, "the control: an ordinary process keeps its /proc/PID/mem");
+    assert_eq!(signer_owner, 0, "sig sign did not make itself non-dumpable");
+}
+
+/// The effective uid, from /proc.
+fn euid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let uids = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    uids.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
