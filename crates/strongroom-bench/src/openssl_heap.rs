@@ -4,6 +4,8 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Once;
 
+// SAFETY: these declarations copy their C prototypes from OpenSSL's <openssl/crypto.h> (the system
+// library the bench links); the benches call each one with buffers of the lengths passed.
 unsafe extern "C" {
     fn CRYPTO_secure_malloc_init(size: usize, min_size: usize) -> c_int;
     fn CRYPTO_secure_malloc(num: usize, file: *const c_char, line: c_int) -> *mut c_void;

@@ -3,6 +3,8 @@
 
 use std::ffi::c_void;
 
+// SAFETY: these declarations copy their C prototypes from OpenSSL's <openssl/evp.h> (the system
+// library the bench links); the benches call each one with buffers of the lengths passed.
 unsafe extern "C" {
     fn EVP_sha3_256() -> *const c_void;
     fn EVP_Digest(

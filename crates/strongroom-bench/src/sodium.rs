@@ -3,6 +3,8 @@
 use std::ffi::c_void;
 use std::sync::Once;
 
+// SAFETY: these declarations copy their C prototypes from libsodium's <sodium/utils.h> (the system
+// library the bench links); the benches call each one with buffers of the lengths passed.
 unsafe extern "C" {
     fn sodium_init() -> i32;
     fn sodium_malloc(size: usize) -> *mut c_void;

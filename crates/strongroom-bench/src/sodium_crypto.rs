@@ -17,6 +17,8 @@ pub const SALT_LEN: usize = 16;
 /// `crypto_pwhash_ALG_ARGON2ID13`.
 const ALG_ARGON2ID13: i32 = 2;
 
+// SAFETY: these declarations copy their C prototypes from libsodium's <sodium.h> (the system
+// library the bench links); the benches call each one with buffers of the lengths passed.
 unsafe extern "C" {
     fn sodium_init() -> i32;
     fn crypto_aead_xchacha20poly1305_ietf_encrypt(

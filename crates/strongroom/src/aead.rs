@@ -130,10 +130,8 @@ impl Key {
     }
 
     pub(crate) fn copied(source: &[u8]) -> Result<Key> {
-        if source.len() != KEY_LEN {
-            return Err(Error::InvalidParameters("an XChaCha20-Poly1305 key is 32 bytes"));
-        }
-        Ok(Key { bytes: SecretBox::new(|k: &mut [u8; KEY_LEN]| k.copy_from_slice(source))? })
+        let wrong_length = |_| Error::InvalidParameters("an XChaCha20-Poly1305 key is 32 bytes");
+        Ok(Key { bytes: SecretBox::copy_of(source, wrong_length)? })
     }
 
     /// Lends the key bytes, in place, to strongroom's own cipher calls: the one way a key is

@@ -51,6 +51,10 @@ type Verify = unsafe extern "C" fn(
     ctx_len: usize,
 ) -> c_int;
 
+// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled
+// crypto/fipsmodule/ml_dsa headers (pointer and length types, `c_int` returns), under the
+// version-prefixed name that crate links (pinned to =0.47.0 in Cargo.toml); the Wycheproof
+// and CCTV tests call each one.
 unsafe extern "C" {
     #[link_name = "aws_lc_0_47_0_ml_dsa_44_keypair_internal"]
     fn ml_dsa_44_keypair_internal(public_key: *mut u8, private_key: *mut u8, seed: *const u8) -> c_int;

@@ -26,6 +26,10 @@ type Encapsulate = unsafe extern "C" fn(*mut u8, *mut usize, *mut u8, *mut usize
 /// `ml_kem_*_decapsulate(ss, &ss_len, ct, sk)`.
 type Decapsulate = unsafe extern "C" fn(*mut u8, *mut usize, *const u8, *const u8) -> c_int;
 
+// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled
+// crypto/fipsmodule/ml_kem/ml_kem.h, curve25519 and digest headers (pointer and length
+// types, `c_int` returns), under the version-prefixed name that crate links (pinned to
+// =0.47.0 in Cargo.toml); a test calls each one against independent vectors.
 unsafe extern "C" {
     // crypto/fipsmodule/ml_kem/ml_kem.h: 0 on success, 1 on failure. The length arguments
     // are in/out: at least the parameter set's size in, the size written out.
@@ -281,10 +285,11 @@ impl Shake128 {
     pub(crate) fn new() -> Shake128 {
         // SAFETY: EVP_MD_CTX_new takes no arguments and returns an owned context or null.
         let ctx = std::ptr::NonNull::new(unsafe { aws_lc_sys::EVP_MD_CTX_new() }).expect("EVP_MD_CTX_new");
-        // SAFETY: `ctx` is a fresh context; EVP_shake128 returns a static descriptor; a null
-        // ENGINE is the documented default.
-        let ok =
-            unsafe { aws_lc_sys::EVP_DigestInit_ex(ctx.as_ptr(), aws_lc_sys::EVP_shake128(), std::ptr::null_mut()) };
+        // SAFETY: EVP_shake128 takes no arguments and returns aws-lc's static descriptor.
+        let md = unsafe { aws_lc_sys::EVP_shake128() };
+        // SAFETY: `ctx` is a fresh context; `md` is aws-lc's static SHAKE128 descriptor; a
+        // null ENGINE is the documented default.
+        let ok = unsafe { aws_lc_sys::EVP_DigestInit_ex(ctx.as_ptr(), md, std::ptr::null_mut()) };
         assert_eq!(ok, 1, "EVP_DigestInit_ex(SHAKE128)");
         Shake128 { ctx }
     }

@@ -239,7 +239,7 @@ impl DecapsulationKey {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn from_seed(seed: &mut [u8; SEED_LEN]) -> Result<Self> {
-        let protected = SecretBox::new(|s: &mut [u8; SEED_LEN]| s.copy_from_slice(seed));
+        let protected = SecretBox::copy_of(seed, |_| Error::Internal("a seed array has the seed's length"));
         seed.zeroize();
         Self::from_protected_seed(protected?)
     }
@@ -255,15 +255,9 @@ impl DecapsulationKey {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn from_locked(buffer: &LockedBuffer) -> Result<Self> {
-        let source = buffer.expose()?;
-        if source.len() != SEED_LEN {
-            return Err(Error::Format(FormatError::WrongLength {
-                what: "an X-Wing seed",
-                expected: SEED_LEN,
-                actual: source.len(),
-            }));
-        }
-        Self::from_protected_seed(SecretBox::new(|s: &mut [u8; SEED_LEN]| s.copy_from_slice(&source))?)
+        let wrong_length =
+            |actual| Error::Format(FormatError::WrongLength { what: "an X-Wing seed", expected: SEED_LEN, actual });
+        Self::from_protected_seed(SecretBox::copy_of(&buffer.expose()?, wrong_length)?)
     }
 
     /// `expandDecapsulationKey`: SHAKE256(seed, 96) = ML-KEM seed ‖ X25519 secret, in

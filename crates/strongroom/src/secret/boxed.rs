@@ -116,6 +116,19 @@ impl<T: Zeroize + bytemuck::Zeroable + Send + Sync + 'static> SecretBox<T> {
     }
 }
 
+impl<const N: usize> SecretBox<[u8; N]> {
+    /// A box holding a copy of `source`, which must be exactly `N` bytes (else the error
+    /// `wrong_length` makes from its length). The one way keys and seeds of a fixed size
+    /// enter protected memory from a slice: a caller's buffer it then wipes, or another
+    /// secret's guard (protected memory to protected memory).
+    pub(crate) fn copy_of(source: &[u8], wrong_length: impl FnOnce(usize) -> crate::Error) -> Result<Self> {
+        if source.len() != N {
+            return Err(wrong_length(source.len()));
+        }
+        SecretBox::new(|bytes: &mut [u8; N]| bytes.copy_from_slice(source))
+    }
+}
+
 impl<T: Zeroize + Default + Send + Sync + 'static> SecretBox<T> {
     /// Like [`new`](SecretBox::new) for types that are not valid as all zeros: starts from
     /// `T::default()` (built on the stack, then moved in: default values hold no secret) and

@@ -203,7 +203,7 @@ impl<P: ParameterSet> SigningKey<P> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn from_seed(source: &mut [u8; SEED_LEN]) -> Result<Self> {
-        let seed = SecretBox::new(|s: &mut [u8; SEED_LEN]| s.copy_from_slice(source));
+        let seed = SecretBox::copy_of(source, |_| Error::Internal("a seed array has the seed's length"));
         source.zeroize();
         Self::expand(seed?)
     }
@@ -221,13 +221,9 @@ impl<P: ParameterSet> SigningKey<P> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn from_locked_seed(buffer: &LockedBuffer) -> Result<Self> {
-        let source = buffer.expose()?;
-        if source.len() != SEED_LEN {
-            let what = "an ML-DSA seed";
-            return Err(Error::Format(FormatError::WrongLength { what, expected: SEED_LEN, actual: source.len() }));
-        }
-        let seed = SecretBox::new(|s: &mut [u8; SEED_LEN]| s.copy_from_slice(&source))?;
-        drop(source);
+        let wrong_length =
+            |actual| Error::Format(FormatError::WrongLength { what: "an ML-DSA seed", expected: SEED_LEN, actual });
+        let seed = SecretBox::copy_of(&buffer.expose()?, wrong_length)?;
         Self::expand(seed)
     }
 
