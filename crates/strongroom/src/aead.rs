@@ -73,6 +73,14 @@ pub const TAG_LEN: usize = aead::TAG_LEN;
 /// assert_eq!(format!("{key:?}"), "aead::Key(<redacted>)");
 /// # Ok::<(), strongroom::Error>(())
 /// ```
+///
+/// A key cannot be cloned, so no second copy of it exists outside protected memory:
+///
+/// ```compile_fail
+/// let key = strongroom::aead::Key::random()?;
+/// let copy = key.clone(); // error: no method `clone`
+/// # Ok::<(), strongroom::Error>(())
+/// ```
 pub struct Key {
     bytes: SecretBox<[u8; KEY_LEN]>,
 }
@@ -154,7 +162,18 @@ impl fmt::Debug for Key {
 /// let nonce = strongroom::aead::Nonce::random()?;
 /// let key = strongroom::aead::Key::random()?;
 /// strongroom::aead::seal_into(&key, nonce, b"", b"", &mut [0u8; 16])?;
-/// // strongroom::aead::seal_into(&key, nonce, ...) again would not compile: `nonce` moved.
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+///
+/// A nonce can be used once: it is neither `Clone` nor `Copy`, and sealing consumes it.
+///
+/// ```compile_fail
+/// use strongroom::aead::{self, Key, Nonce};
+/// let key = Key::random()?;
+/// let nonce = Nonce::random()?;
+/// let mut out = [0u8; 1 + aead::TAG_LEN];
+/// aead::seal_into(&key, nonce, b"", b"a", &mut out)?;
+/// aead::seal_into(&key, nonce, b"", b"b", &mut out)?; // error: use of moved value
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 #[derive(Debug, PartialEq, Eq)]

@@ -59,6 +59,14 @@ impl<T: Zeroize> Wipe for StrictCell<T> {
 /// assert_eq!(key.expose()?[0], 7);
 /// # Ok::<(), strongroom::Error>(())
 /// ```
+///
+/// There is no `Clone`: a copy is always explicit, through a guard.
+///
+/// ```compile_fail
+/// let key = strongroom::SecretBox::new(|k: &mut [u8; 32]| k.fill(7))?;
+/// let copy = key.clone(); // error: no method `clone`
+/// # Ok::<(), strongroom::Error>(())
+/// ```
 pub struct SecretBox<T: Zeroize + Send + Sync + 'static> {
     storage: Storage<T>,
 }

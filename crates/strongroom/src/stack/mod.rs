@@ -148,6 +148,16 @@ pub(crate) enum StackSize {
 }
 
 impl StackSize {
+    /// Whether a stack of this size is locked only where `RLIMIT_MEMLOCK` allows, when the
+    /// default policy requires locking: the KDF's (its 64 MiB work memory, which holds the
+    /// same state, is locked only where the limit allows too) and the post-quantum ones
+    /// (64 and 256 KiB, which a 64 KiB limit cannot hold beside everything else). The others
+    /// follow the default policy as it is.
+    #[cfg_attr(any(not(unix), miri), allow(dead_code, reason = "closures run in place there"))]
+    pub(crate) const fn lock_where_the_limit_allows(self) -> bool {
+        matches!(self, StackSize::Kdf | StackSize::Sign | StackSize::Kem)
+    }
+
     #[cfg_attr(any(not(unix), miri), allow(dead_code, reason = "closures run in place there"))]
     pub(crate) const fn bytes(self) -> usize {
         match self {

@@ -39,9 +39,9 @@ impl SecureStack {
     /// so do the ML-KEM (64 KiB) and ML-DSA (256 KiB) stacks, which a 64 KiB
     /// `RLIMIT_MEMLOCK` cannot hold beside everything else; all are wiped after every call.
     fn policy(size: StackSize) -> Policy {
-        let lock = match (size, Policy::default().lock) {
-            (StackSize::Kdf | StackSize::Sign | StackSize::Kem, Need::Required) => Need::Preferred,
-            (_, lock) => lock,
+        let lock = match Policy::default().lock {
+            Need::Required if size.lock_where_the_limit_allows() => Need::Preferred,
+            lock => lock,
         };
         Policy { secret_memory: Need::Off, lock, dump_exclusion: Need::Preferred, fork_exclusion: Need::Preferred }
     }
