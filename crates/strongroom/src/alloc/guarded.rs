@@ -266,7 +266,7 @@ impl Drop for GuardedRegion {
         if !canary::intact(self.gap_mut()) {
             canary::breached("in front of a guarded secret");
         }
-        let cached = region_cache::would_keep(&self.mapping);
+        let cached = region_cache::may_keep(&self.mapping);
         if cached {
             self.wipe(); // cached regions must come back writable: the access is ReadWrite here
         } else {
@@ -275,7 +275,7 @@ impl Drop for GuardedRegion {
         // SAFETY: this is the last use of `self.mapping`; it is moved out exactly once.
         let mapping = unsafe { ManuallyDrop::take(&mut self.mapping) };
         if cached {
-            region_cache::put(mapping); // unmaps it after all if the cache filled meanwhile
+            region_cache::put(mapping); // unmaps it if the cache has no room
         }
     }
 }

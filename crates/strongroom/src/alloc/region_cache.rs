@@ -69,11 +69,12 @@ pub(crate) fn put(mapping: Mapping) {
     // else: `mapping` drops here and is unmapped
 }
 
-/// Whether [`put`] would keep `mapping` now (it fits under the limit): a region about to be
-/// cached must be wiped whole; one about to be unmapped need not be faulted in to be wiped.
-pub(crate) fn would_keep(mapping: &Mapping) -> bool {
+/// Whether [`put`] may keep `mapping` (it is not larger than the whole cache): such a region
+/// is wiped whole first, since it may be handed out again; a larger one is only ever
+/// unmapped, so it need not be faulted in to be wiped. (Whether there is room is decided in
+/// `put`, under the lock; a region that finds none is unmapped, already wiped.)
+pub(crate) fn may_keep(mapping: &Mapping) -> bool {
     mapping.inner_len() <= LIMIT.load(Ordering::Relaxed)
-        && CACHE.try_lock().is_ok_and(|cache| cache.bytes + mapping.inner_len() <= LIMIT.load(Ordering::Relaxed))
 }
 
 /// Unmaps every cached region; returns how many there were.
