@@ -311,6 +311,39 @@ mod tests {
             .unwrap_or_else(|e| panic!("{path}: {e} (../shared is present, so its vectors must be)"))
     }
 
+    /// Every limit at, just inside and just past its edge, under limits other than the
+    /// default ones (so the check reads the limits it was given).
+    #[test]
+    fn limits_hold_exactly_at_their_edges() {
+        let limits = KdfLimits { max_memory_kib: 100, max_iterations: 2, max_rounds: 5 };
+        let base = KdfParams { memory_kib: 8, iterations: 1, rounds: 0 };
+        let check = |params: KdfParams| limits.check(&params).map_err(|e| format!("{e:?}"));
+        let below = |what, requested, minimum| Err(format!("{:?}", Error::BelowMinimum { what, requested, minimum }));
+        let over = |what, requested, limit| Err(format!("{:?}", Error::LimitExceeded { what, requested, limit }));
+        let cases = [
+            (KdfParams { memory_kib: 0, ..base }, below(Parameter::Memory, 0, 8)),
+            (KdfParams { memory_kib: 7, ..base }, below(Parameter::Memory, 7, 8)),
+            (KdfParams { memory_kib: 8, ..base }, Ok(())),
+            (KdfParams { memory_kib: 99, ..base }, Ok(())),
+            (KdfParams { memory_kib: 100, ..base }, Ok(())),
+            (KdfParams { memory_kib: 101, ..base }, over(Parameter::Memory, 101, 100)),
+            (KdfParams { iterations: 0, ..base }, below(Parameter::Passes, 0, 1)),
+            (KdfParams { iterations: 2, ..base }, Ok(())),
+            (KdfParams { iterations: 3, ..base }, over(Parameter::Passes, 3, 2)),
+            (KdfParams { rounds: 5, ..base }, Ok(())),
+            (KdfParams { rounds: 6, ..base }, over(Parameter::Rounds, 6, 5)),
+        ];
+        for (params, expected) in cases {
+            assert_eq!(check(params), expected, "{params:?}");
+        }
+        for (len, expected) in
+            [(7, below(Parameter::Salt, 7, 8)), (8, Ok(())), (64, Ok(())), (65, over(Parameter::Salt, 65, 64))]
+        {
+            let got = derive_key_with_limits(b"pw", &vec![0x5a; len], &base, &limits).map(drop);
+            assert_eq!(got.map_err(|e| format!("{e:?}")), expected, "salt of {len} bytes");
+        }
+    }
+
     #[test]
     fn hostile_parameters_are_refused_before_any_work() {
         let start = std::time::Instant::now();

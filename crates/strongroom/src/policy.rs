@@ -241,3 +241,53 @@ impl Protections {
             && required(policy.fork_exclusion, self.fork != ForkSafety::Inherited)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: Protections = Protections {
+        locked: true,
+        secret_memory: true,
+        dump_excluded: true,
+        fork: ForkSafety::Wiped,
+        guard_pages: true,
+        canary: true,
+    };
+
+    /// Each protection, taken away alone: what the policy requires must be refused, what it
+    /// only prefers or turns off must not matter.
+    #[test]
+    fn satisfy_fails_for_each_missing_required_protection() {
+        type Take = fn(&mut Protections);
+        type Demand = fn(&mut Policy, Need);
+        let cases: [(&str, Take, Demand); 4] = [
+            ("secret_memory", |p| p.secret_memory = false, |p, n| p.secret_memory = n),
+            ("lock", |p| p.locked = false, |p, n| p.lock = n),
+            ("dump_exclusion", |p| p.dump_excluded = false, |p, n| p.dump_exclusion = n),
+            ("fork_exclusion", |p| p.fork = ForkSafety::Inherited, |p, n| p.fork_exclusion = n),
+        ];
+        assert!(ALL.satisfy(&Policy::STRICT));
+        for (field, take, demand) in cases {
+            let mut got = ALL;
+            take(&mut got);
+            assert!(!got.satisfy(&Policy::STRICT), "{field} missing, yet STRICT was satisfied");
+            for need in [Need::Preferred, Need::Off] {
+                let mut policy = Policy::STRICT;
+                demand(&mut policy, need);
+                assert!(got.satisfy(&policy), "{field} missing under {need:?} was refused");
+            }
+        }
+        assert!(NONE.satisfy(&Policy::BEST_EFFORT), "BEST_EFFORT requires nothing");
+        assert!(!NONE.satisfy(&Policy::STANDARD));
+    }
+
+    #[test]
+    fn every_way_of_excluding_forks_satisfies_fork_exclusion() {
+        let required = Policy { fork_exclusion: Need::Required, ..Policy::BEST_EFFORT };
+        for fork in [ForkSafety::Wiped, ForkSafety::Unmapped, ForkSafety::NoFork] {
+            assert!(Protections { fork, ..NONE }.satisfy(&required), "{fork:?}");
+        }
+        assert!(!Protections { fork: ForkSafety::Inherited, ..ALL }.satisfy(&required));
+    }
+}

@@ -53,6 +53,31 @@ fn exhaust(policy: Policy) {
     assert!(!got.locked && !got.secret_memory, "{got:?}");
 }
 
+/// `memfd_secret` pages count against `RLIMIT_MEMLOCK` too. Where they are required, running
+/// out is `LockLimit`, even when locking itself is only preferred: never a quiet fall back to
+/// anonymous pages, and never a bare OS error.
+fn exhaust_required_secret_memory() {
+    for policy in [Policy::STRICT, Policy { lock: Need::Preferred, ..Policy::STRICT }] {
+        let mut held = Vec::new();
+        let error = loop {
+            match LockedBuffer::with_policy(4096, policy) {
+                Ok(buf) => {
+                    let got = buf.protections();
+                    assert!(got.secret_memory && got.locked, "{got:?} under {policy:?}");
+                    held.push(buf);
+                    assert!(held.len() <= 64, "{LIMIT} bytes of RLIMIT_MEMLOCK never ran out");
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(
+            matches!(error, Error::LockLimit { limit: Some(LIMIT), .. }),
+            "{policy:?}: expected LockLimit, got {error}"
+        );
+        assert!(held.len() >= 4, "only {} buffers fit under {LIMIT} bytes", held.len());
+    }
+}
+
 /// Pooled secrets share arenas, but the arenas are locked too: running out is `LockLimit`.
 fn exhaust_pool() {
     let mut held = Vec::new();
@@ -79,7 +104,12 @@ fn exceeding_memlock_is_a_lock_limit_error_that_leaks_nothing() {
         strongroom::tuning::set_region_cache_limit(0);
         exhaust(Policy::default());
         exhaust(Policy { secret_memory: Need::Off, ..Policy::default() });
-        exhaust_pool();
+        if common::kernel_has_memfd_secret() {
+            exhaust_required_secret_memory();
+        } else {
+            common::missing(TEST, "memfd_secret is not available on this kernel");
+        }
+        exhaust_pool(); // last: the pool keeps its arenas, and their locked pages
         println!("{DONE}");
         return;
     }

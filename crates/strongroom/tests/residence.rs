@@ -6,7 +6,7 @@
 mod common;
 
 use strongroom::probe::{ForkView, observe_fork};
-use strongroom::{Error, ForkSafety, LockedBuffer, Need, Policy, Protection};
+use strongroom::{ForkSafety, LockedBuffer, Need, Policy};
 
 use common::smaps;
 
@@ -15,21 +15,50 @@ fn read_through_proc_mem(addr: usize) -> std::io::Result<u8> {
     Ok(common::read_proc_self_mem(addr..addr + 1)?[0])
 }
 
-/// A `Policy::STRICT` (memfd_secret) buffer holding `contents`, or `None` when this kernel has
-/// no `memfd_secret` (reported through `common::missing`: a failure in CI). Any other error
-/// fails the test.
-fn strict_buffer(test: &str, contents: &[u8]) -> Option<LockedBuffer> {
-    match LockedBuffer::with_policy(contents.len(), Policy::STRICT) {
-        Ok(mut buf) => {
-            buf.copy_from(contents).unwrap();
-            Some(buf)
-        }
-        Err(Error::Unsupported(Protection::SecretMemory)) => {
-            common::missing(test, "memfd_secret is not available on this kernel");
-            None
-        }
-        Err(e) => panic!("a Policy::STRICT buffer could not be made: {e}"),
+/// Whether the kernel has `memfd_secret`, asked directly; when it has not, the test is
+/// reported through `common::missing` (a failure in CI) and the caller returns.
+fn kernel_has_memfd_secret(test: &str) -> bool {
+    let has = common::kernel_has_memfd_secret();
+    if !has {
+        common::missing(test, "memfd_secret is not available on this kernel");
     }
+    has
+}
+
+/// A `Policy::STRICT` (memfd_secret) buffer holding `contents`, or `None` when the kernel has
+/// no `memfd_secret` (see [`kernel_has_memfd_secret`]). Where the kernel has it, failing to
+/// make the buffer fails the test: strongroom's own probe is not trusted to decide.
+fn strict_buffer(test: &str, contents: &[u8]) -> Option<LockedBuffer> {
+    if !kernel_has_memfd_secret(test) {
+        return None;
+    }
+    let mut buf = LockedBuffer::with_policy(contents.len(), Policy::STRICT)
+        .unwrap_or_else(|e| panic!("the kernel has memfd_secret, yet a Policy::STRICT buffer failed: {e}"));
+    buf.copy_from(contents).unwrap();
+    Some(buf)
+}
+
+/// Where the kernel has `memfd_secret`, the default policy (which prefers it) must use it:
+/// for a guarded buffer, seen in `/proc/self/maps` and by a failed read through
+/// `/proc/self/mem`, and for a pooled secret in what it reports. Without this, every secret
+/// could quietly fall back to anonymous pages and nothing else would notice.
+#[test]
+fn default_secrets_use_memfd_secret_where_the_kernel_has_it() {
+    if !kernel_has_memfd_secret("default_secrets_use_memfd_secret_where_the_kernel_has_it") {
+        return;
+    }
+    let buf = LockedBuffer::random(100).unwrap();
+    assert!(buf.protections().secret_memory, "{:?}", buf.protections());
+    let start = buf.address_range().start;
+    let line = common::maps_line(start);
+    assert!(line.contains("secretmem"), "a default buffer is not in a memfd_secret mapping: {line}");
+    assert!(read_through_proc_mem(start).is_err(), "a default buffer was readable through /proc/self/mem");
+    let pooled = strongroom::SecretBox::new(|k: &mut [u8; 32]| k.fill(7)).unwrap();
+    assert!(pooled.protections().secret_memory, "a default pooled secret: {:?}", pooled.protections());
+    // Control: an anonymous buffer's mapping is not named secretmem.
+    let anon = LockedBuffer::with_policy(100, anonymous()).unwrap();
+    let line = common::maps_line(anon.address_range().start);
+    assert!(!line.contains("secretmem"), "{line}");
 }
 
 fn anonymous() -> Policy {

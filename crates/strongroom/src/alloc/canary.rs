@@ -105,6 +105,71 @@ mod tests {
         }
     }
 
+    /// Corruptions that change several bytes the same way must not cancel out: a memset-style
+    /// underflow writes one value over two whole chunks (and over a tail's bytes alike).
+    #[test]
+    fn detects_equal_corruptions_in_several_chunks_and_tail_bytes() {
+        let mut gap = [0u8; 2 * CANARY_LEN + 3];
+        for value in [0x00, 0xff, 0x41] {
+            fill(&mut gap);
+            gap[..2 * CANARY_LEN].fill(value);
+            assert!(!intact(&gap), "two whole chunks set to {value:#x} went unnoticed");
+            fill(&mut gap);
+            for b in &mut gap[2 * CANARY_LEN..] {
+                *b ^= 0x10; // every tail byte changed by the same difference
+            }
+            assert!(!intact(&gap), "tail bytes changed alike went unnoticed");
+            fill(&mut gap);
+            gap[3..3 + CANARY_LEN].fill(value); // straddling two chunks
+            assert!(!intact(&gap), "a {value:#x} run across two chunks went unnoticed");
+        }
+    }
+
+    #[test]
+    fn is_zero_sees_equal_values_in_several_chunks_and_tail_bytes() {
+        let mut bytes = [0u8; 2 * CANARY_LEN + 3];
+        bytes[..2 * CANARY_LEN].fill(0x5a);
+        assert!(!is_zero(&bytes), "two equal chunks cancelled");
+        bytes.fill(0);
+        bytes[2 * CANARY_LEN..].fill(0x5a);
+        assert!(!is_zero(&bytes), "equal tail bytes cancelled");
+    }
+
+    /// Role of the child process in [`pattern_differs_between_processes`].
+    const PRINT_PATTERN: &str = "STRONGROOM_TEST_PRINT_CANARY";
+
+    /// The child half of [`pattern_differs_between_processes`]: prints this process's pattern.
+    #[test]
+    fn print_pattern_when_asked() {
+        if std::env::var_os(PRINT_PATTERN).is_some() {
+            println!("pattern={:02x?}", pattern());
+        }
+    }
+
+    /// The pattern is drawn per process: a constant one (the same in every build and run)
+    /// would let an overflow write the canary back exactly as it found it.
+    #[test]
+    #[cfg_attr(miri, ignore = "starts processes")]
+    fn pattern_differs_between_processes() {
+        let child_pattern = || {
+            let exe = std::env::current_exe().expect("the test binary knows its path");
+            let test = "alloc::canary::tests::print_pattern_when_asked";
+            let out = std::process::Command::new(exe)
+                .args(["--exact", test, "--nocapture", "--test-threads=1"])
+                .env(PRINT_PATTERN, "1")
+                .output()
+                .expect("the child test process starts");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            // libtest prints the test's name on the same line first.
+            let pattern = stdout.lines().find_map(|l| l.split_once("pattern=")).map(|(_, p)| p.to_owned());
+            pattern.unwrap_or_else(|| panic!("the child printed no pattern:\n{stdout}"))
+        };
+        let (first, second) = (child_pattern(), child_pattern());
+        let ours = format!("{:02x?}", pattern());
+        assert_ne!(first, second, "two processes drew the same canary");
+        assert_ne!(first, ours, "a child drew this process's canary");
+    }
+
     #[test]
     fn pattern_is_not_all_zero() {
         // A zero canary would not notice a stray zeroing write.

@@ -162,3 +162,30 @@ pub(crate) fn smaps(addr: usize) -> (Vec<String>, u64) {
     }
     panic!("no smaps entry holds {addr:#x}");
 }
+
+/// Whether this kernel gives this process `memfd_secret(2)`, asked directly rather than
+/// through strongroom, whose own probe is among the things under test.
+#[cfg(target_os = "linux")]
+pub(crate) fn kernel_has_memfd_secret() -> bool {
+    // SAFETY: memfd_secret takes one flags word and touches none of our memory; it returns a
+    // new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
+    if fd >= 0 {
+        // SAFETY: the kernel just gave us this descriptor; nothing else knows of it.
+        unsafe { libc::close(fd as i32) };
+    }
+    fd >= 0
+}
+
+/// The line of `/proc/self/maps` whose range holds `addr`.
+pub(crate) fn maps_line(addr: usize) -> String {
+    let maps = fs::read_to_string("/proc/self/maps").expect("/proc/self/maps is readable");
+    let holds = |line: &&str| {
+        let range = line.split_whitespace().next().and_then(|r| r.split_once('-'));
+        range.is_some_and(|(lo, hi)| {
+            let parse = |s| usize::from_str_radix(s, 16).unwrap_or(0);
+            (parse(lo)..parse(hi)).contains(&addr)
+        })
+    };
+    maps.lines().find(holds).unwrap_or_else(|| panic!("no mapping holds {addr:#x}")).to_owned()
+}
