@@ -154,7 +154,7 @@ mod spec {
         let cipher = XChaCha20Poly1305::new(&Key::from(*key));
         let header = header(log2, prefix);
         let mut chunks: Vec<&[u8]> = plain.chunks(1 << log2).collect();
-        if plain.len() % (1 << log2) == 0 {
+        if plain.len().is_multiple_of(1 << log2) {
             chunks.push(&[]); // the last chunk is never a full one: it may be empty
         }
         let mut out = header.clone();
