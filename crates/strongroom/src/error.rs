@@ -303,6 +303,21 @@ pub enum FormatError {
         /// Its 12-bit value (3329 to 4095).
         value: u16,
     },
+    /// An expanded ML-KEM decapsulation key whose stored hash `H(ek)` is not the hash of the
+    /// encapsulation key inside it: FIPS 203's hash check refuses it (a corrupted or
+    /// spliced key).
+    ///
+    /// ```
+    /// use strongroom::{Error, FormatError, LockedBuffer, kem::{DecapsulationKey, MlKem512}};
+    ///
+    /// let err = DecapsulationKey::<MlKem512>::from_expanded(&LockedBuffer::new(1632)?).unwrap_err();
+    /// assert!(matches!(err, Error::Format(FormatError::KeyHashMismatch)));
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    #[error(
+        "not an ML-KEM decapsulation key: the hash it stores is not that of its encapsulation key (FIPS 203 hash check)"
+    )]
+    KeyHashMismatch,
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {

@@ -11,3 +11,8 @@ pub(crate) fn chain(value: &mut [u8; 32], rounds: u64) {
         hasher.finalize_into(value.into());
     }
 }
+
+/// `SHA3-256(input)`: FIPS 203's `H`, for its decapsulation-key hash check.
+pub(crate) fn sha3_256(input: &[u8]) -> [u8; 32] {
+    Sha3_256::digest(input).into()
+}

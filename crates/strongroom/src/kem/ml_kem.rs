@@ -43,6 +43,8 @@ mod sealed {
         const ENCAPSULATION_KEY_WHAT: &'static str;
         /// `"an ML-KEM-768 ciphertext"`, for length errors.
         const CIPHERTEXT_WHAT: &'static str;
+        /// `"an expanded ML-KEM-768 decapsulation key"`, for length errors.
+        const DECAPSULATION_KEY_WHAT: &'static str;
         /// The module rank k: 2, 3 or 4.
         const K: usize;
     }
@@ -73,6 +75,7 @@ macro_rules! parameter_set {
             type Expanded = [u8; $dk];
             const ENCAPSULATION_KEY_WHAT: &'static str = concat!("an ", $label, " encapsulation key");
             const CIPHERTEXT_WHAT: &'static str = concat!("an ", $label, " ciphertext");
+            const DECAPSULATION_KEY_WHAT: &'static str = concat!("an expanded ", $label, " decapsulation key");
             const K: usize = $k;
         }
     };
@@ -269,9 +272,11 @@ pub(crate) fn random_secret<const N: usize>() -> Result<SecretBox<[u8; N]>> {
 /// of dumps and forked children, wiped on drop). It cannot be cloned and `Debug` shows
 /// nothing of it.
 ///
-/// Export and import it as its seed, through protected memory only:
-/// [`seed`](Self::seed) lends it, [`from_seed`](Self::from_seed) takes it and wipes the
-/// source. It does not protect the copies you make of the seed.
+/// Export and import it as its seed (the default, and the smallest form), through protected
+/// memory only: [`seed`](Self::seed) lends it, [`from_seed`](Self::from_seed) takes it and
+/// wipes the source. For systems that store keys expanded, [`expanded`](Self::expanded)
+/// lends the FIPS 203 expanded form and [`from_expanded`](Self::from_expanded) imports it,
+/// checked. It does not protect the copies you make of either.
 ///
 /// ```
 /// use strongroom::kem::{DecapsulationKey, MlKem768};
@@ -284,7 +289,8 @@ pub(crate) fn random_secret<const N: usize>() -> Result<SecretBox<[u8; N]>> {
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub struct DecapsulationKey<P: ParameterSet> {
-    seed: SecretBox<[u8; SEED_LEN]>,
+    /// `None` for a key imported in expanded form, which has no seed.
+    seed: Option<SecretBox<[u8; SEED_LEN]>>,
     expanded: SecretBox<<P as sealed::Sealed>::Expanded>,
     encapsulation_key: EncapsulationKey<P>,
 }
@@ -348,11 +354,51 @@ impl<P: ParameterSet> DecapsulationKey<P> {
             seed.with(|seed| expanded.with_mut(|dk| backend::<P>().keypair(seed, &mut public, dk.as_mut())))
         })????;
         let encapsulation_key = EncapsulationKey { bytes: public.into(), parameters: PhantomData };
-        Ok(DecapsulationKey { seed, expanded, encapsulation_key })
+        Ok(DecapsulationKey { seed: Some(seed), expanded, encapsulation_key })
+    }
+
+    /// The key whose FIPS 203 expanded form (`dk_PKE ‖ ek ‖ H(ek) ‖ z`: 1632, 2400 or 3168
+    /// bytes) is in `buffer`, copied protected memory to protected memory and checked as
+    /// FIPS 203 checks a decapsulation key: its length ([`FormatError::WrongLength`]), the
+    /// stored hash of the encapsulation key inside it ([`FormatError::KeyHashMismatch`]),
+    /// and, since that encapsulation key is what the key then publishes, the modulus check
+    /// ([`FormatError::UnreducedCoefficient`]). The buffer stays as it is. Such a key has no
+    /// seed: [`seed`](Self::seed) says so.
+    ///
+    /// ```
+    /// use strongroom::{LockedBuffer, kem::{DecapsulationKey, MlKem768}};
+    ///
+    /// let key = DecapsulationKey::<MlKem768>::generate()?;
+    /// let mut stored = LockedBuffer::new(2400)?;
+    /// stored.expose_mut()?.copy_from_slice(&key.expanded()?);
+    /// let again = DecapsulationKey::<MlKem768>::from_expanded(&stored)?;
+    /// let (ciphertext, secret) = again.encapsulation_key().encapsulate()?;
+    /// assert!(key.decapsulate(&ciphertext)? == secret);
+    /// assert!(again.seed().is_err(), "imported expanded: no seed");
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn from_expanded(buffer: &LockedBuffer) -> Result<Self> {
+        let expanded_len = std::mem::size_of::<<P as sealed::Sealed>::Expanded>();
+        let source = buffer.expose()?;
+        if source.len() != expanded_len {
+            let what = <P as sealed::Sealed>::DECAPSULATION_KEY_WHAT;
+            return Err(Error::Format(FormatError::WrongLength { what, expected: expanded_len, actual: source.len() }));
+        }
+        // dk = dk_PKE (384k bytes) ‖ ek ‖ H(ek) (32) ‖ z (32); ek and H(ek) are public.
+        let ek = &source[384 * P::K..384 * P::K + P::ENCAPSULATION_KEY_LEN];
+        let stored_hash = &source[384 * P::K + P::ENCAPSULATION_KEY_LEN..expanded_len - 32];
+        if crate::crypto::sha3::sha3_256(ek)[..] != *stored_hash {
+            return Err(Error::Format(FormatError::KeyHashMismatch));
+        }
+        let encapsulation_key = EncapsulationKey::from_bytes(ek)?;
+        let mut expanded = SecretBox::<<P as sealed::Sealed>::Expanded>::new(|_| {})?;
+        expanded.with_mut(|dk| dk.as_mut().copy_from_slice(&source))?;
+        Ok(DecapsulationKey { seed: None, expanded, encapsulation_key })
     }
 
     /// Lends the 64-byte seed `d ‖ z`, in place, for export. Whatever you copy it into is
-    /// yours to protect (a file created `0600`, a [`LockedBuffer`]).
+    /// yours to protect (a file created `0600`, a [`LockedBuffer`]). A key imported
+    /// [`from_expanded`](Self::from_expanded) has no seed: [`Error::ApiMisuse`].
     ///
     /// ```
     /// use strongroom::kem::{DecapsulationKey, MlKem768};
@@ -364,7 +410,26 @@ impl<P: ParameterSet> DecapsulationKey<P> {
     /// # Ok::<(), strongroom::Error>(())
     /// ```
     pub fn seed(&self) -> Result<Exposed<'_, [u8; SEED_LEN]>> {
-        self.seed.expose()
+        match &self.seed {
+            Some(seed) => seed.expose(),
+            None => Err(Error::ApiMisuse("this ML-KEM key was imported in expanded form and has no seed to export")),
+        }
+    }
+
+    /// Lends the FIPS 203 expanded form (`dk_PKE ‖ ek ‖ H(ek) ‖ z`), in place, for export to
+    /// systems that store keys expanded; prefer the 64-byte [`seed`](Self::seed), from which
+    /// everything else follows. Whatever you copy it into is yours to protect.
+    ///
+    /// ```
+    /// use strongroom::kem::{DecapsulationKey, MlKem512};
+    /// let key = DecapsulationKey::<MlKem512>::generate()?;
+    /// let expanded = key.expanded()?;
+    /// assert_eq!(expanded.len(), 1632);
+    /// assert_eq!(&expanded[768..768 + 800], key.encapsulation_key().as_bytes());
+    /// # Ok::<(), strongroom::Error>(())
+    /// ```
+    pub fn expanded(&self) -> Result<Exposed<'_, [u8]>> {
+        self.expanded.expose()?.try_map(|dk| Ok(dk.as_ref()))
     }
 
     /// The matching encapsulation key, to publish.

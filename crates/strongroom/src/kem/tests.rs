@@ -106,6 +106,50 @@ fn malformed_keys_and_ciphertexts_of_every_length_are_clear_errors() {
     assert!(wrong_length(x_wing::DecapsulationKey::from_locked(&LockedBuffer::random(31).unwrap()), 32, 31));
 }
 
+fn expanded_form_round_trips_and_is_checked<P: ParameterSet>() {
+    let key = DecapsulationKey::<P>::generate().unwrap();
+    let expanded = key.expanded().unwrap().to_vec();
+    let len = expanded.len();
+    let locked = |bytes: &[u8]| {
+        let mut buffer = LockedBuffer::new(bytes.len()).unwrap();
+        buffer.expose_mut().unwrap().copy_from_slice(bytes);
+        buffer
+    };
+    let again = DecapsulationKey::<P>::from_expanded(&locked(&expanded)).unwrap();
+    assert_eq!(again.encapsulation_key(), key.encapsulation_key());
+    assert_eq!(&*again.expanded().unwrap(), &expanded[..]);
+    assert!(matches!(again.seed(), Err(Error::ApiMisuse(_))));
+    let (c, k) = key.encapsulation_key().encapsulate().unwrap();
+    assert!(again.decapsulate(&c).unwrap() == k);
+    for wrong in [0, 64, len - 1, len + 1] {
+        let bytes = vec![0u8; wrong];
+        assert!(wrong_length(DecapsulationKey::<P>::from_expanded(&locked(&bytes)), len, wrong), "{wrong} bytes");
+    }
+    // A flipped bit in the stored hash, or in the encapsulation key it hashes, fails the hash
+    // check; one in the secret parts (dk_PKE, z) cannot be seen and is not refused.
+    let ek_start = len - 64 - P::ENCAPSULATION_KEY_LEN;
+    for at in [ek_start, ek_start + P::ENCAPSULATION_KEY_LEN - 1, len - 64, len - 33] {
+        let mut bad = expanded.clone();
+        bad[at] ^= 1;
+        let refused = DecapsulationKey::<P>::from_expanded(&locked(&bad));
+        assert!(matches!(refused, Err(Error::Format(FormatError::KeyHashMismatch))), "bit flipped at {at}");
+    }
+    // An unreduced coefficient with a matching hash passes the hash check, not the modulus check.
+    let mut unreduced = expanded.clone();
+    unreduced[ek_start..ek_start + 2].copy_from_slice(&[0xFF, 0x0F]);
+    let hash = crate::crypto::sha3::sha3_256(&unreduced[ek_start..len - 64]);
+    unreduced[len - 64..len - 32].copy_from_slice(&hash);
+    let refused = DecapsulationKey::<P>::from_expanded(&locked(&unreduced));
+    assert!(matches!(refused, Err(Error::Format(FormatError::UnreducedCoefficient { index: 0, value: 4095 }))));
+}
+
+#[test]
+fn expanded_form_round_trips_and_is_checked_for_every_parameter_set() {
+    expanded_form_round_trips_and_is_checked::<MlKem512>();
+    expanded_form_round_trips_and_is_checked::<MlKem768>();
+    expanded_form_round_trips_and_is_checked::<MlKem1024>();
+}
+
 #[test]
 fn x_wing_round_trips_and_rejects_implicitly() {
     let key = x_wing::DecapsulationKey::generate().unwrap();
@@ -494,6 +538,17 @@ vector_test! {
             } else {
                 assert_eq!(k, [0; 32], "test {id}: a refused decapsulation left output behind");
             }
+            // The same through the public import, which checks the key before any use.
+            let mut locked = LockedBuffer::new(dk.len()).unwrap();
+            locked.expose_mut().unwrap().copy_from_slice(&dk);
+            let public = DecapsulationKey::<MlKem768>::from_expanded(&locked).and_then(|key| key.decapsulate(&c));
+            match public {
+                Ok(k) => {
+                    assert!(valid, "test {id}: an invalid vector was accepted by from_expanded");
+                    assert_eq!(k.expose().unwrap().to_vec(), hex_field(&t, "K"), "test {id}: K");
+                }
+                Err(e) => assert!(!valid, "test {id}: a valid vector was refused: {e}"),
+            }
             counts[3] += 1;
         }
         eprintln!("Wycheproof ML-KEM-768 (test, encaps, keygen_seed, semi_expanded_decaps): {counts:?}");
@@ -568,4 +623,64 @@ fn kem_timings() {
         Box::new(|| drop(black_box(xkey.encapsulation_key().encapsulate().unwrap()))),
     );
     time("strongroom x_wing decapsulate", Box::new(|| drop(black_box(xkey.decapsulate(&xc).unwrap()))));
+}
+
+/// While keys live, their secrets (seeds, the expanded key's secret parts, X-Wing's
+/// expansion, shared secrets) are in protected memory only: after key generation,
+/// encapsulation and decapsulation on an ordinary thread, none of them is on that thread's
+/// stack or anywhere else in ordinary memory (heap included). The control shows the search
+/// finds a secret copied to the heap and one left on the stack.
+#[test]
+#[cfg(all(target_os = "linux", not(miri)))]
+fn no_secret_is_left_in_ordinary_memory() {
+    use crate::secret::SecretBox;
+    use crate::testing::{find_in_ordinary_memory, stack_after};
+
+    let (send, keys) = std::sync::mpsc::channel();
+    let stack = stack_after(move || {
+        let key = DecapsulationKey::<MlKem768>::generate().unwrap();
+        let (c, sent) = key.encapsulation_key().encapsulate().unwrap();
+        let received = key.decapsulate(&c).unwrap();
+        let x_key = x_wing::DecapsulationKey::generate().unwrap();
+        let (c, x_sent) = x_key.encapsulation_key().encapsulate().unwrap();
+        let x_received = x_key.decapsulate(&c).unwrap();
+        send.send((key, sent, received, x_key, x_sent, x_received)).unwrap();
+    });
+    let (key, sent, received, x_key, x_sent, x_received) = keys.recv().unwrap();
+    let mut x_expanded = SecretBox::<[u8; 96]>::new(|_| {}).unwrap();
+    x_expanded.with_mut(|e| crate::crypto::mlkem_aws_lc::shake256(&*x_key.seed().unwrap(), e)).unwrap().unwrap();
+    let (seed, expanded) = (key.seed().unwrap(), key.expanded().unwrap());
+    let (sent, received, x_seed) = (sent.expose().unwrap(), received.expose().unwrap(), x_key.seed().unwrap());
+    let (x_sent, x_received, x_expanded) =
+        (x_sent.expose().unwrap(), x_received.expose().unwrap(), x_expanded.expose().unwrap());
+    let dk_len = expanded.len();
+    let secrets: [&[u8]; 11] = [
+        &seed[..32],              // d
+        &seed[32..],              // z
+        &expanded[..32],          // the secret vector s, encoded
+        &expanded[512..544],      // further into it
+        &expanded[dk_len - 32..], // z, as the expanded key keeps it
+        &sent[..],
+        &received[..],
+        &x_seed[..],
+        &x_expanded[..64], // the ML-KEM seed X-Wing expands
+        &x_expanded[64..], // X25519's secret key
+        &x_received[..],
+    ];
+    assert!(x_sent[..] == x_received[..]);
+    let hits = find_in_ordinary_memory(&secrets, &stack);
+    assert!(hits.is_empty(), "secrets found in ordinary memory (index into the list, where): {hits:?}");
+
+    // The control: the same search finds a copy on the heap and one on a thread's stack.
+    let mut on_heap = seed[..32].to_vec();
+    let stack = stack_after(|| {
+        let mut copy = [0u8; 64];
+        copy[..16].copy_from_slice(&[0xA7; 16]);
+        std::hint::black_box(&mut copy);
+    });
+    let marker = [0xA7u8; 16];
+    let control = find_in_ordinary_memory(&[&seed[..32], &marker], &stack);
+    assert!(control.iter().any(|(n, _)| *n == 0), "a heap copy of the seed was not found: {control:?}");
+    assert!(control.iter().any(|(n, w)| *n == 1 && w.starts_with("the bytes given")), "{control:?}");
+    zeroize::Zeroize::zeroize(&mut on_heap);
 }
