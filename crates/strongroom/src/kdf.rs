@@ -439,46 +439,14 @@ mod tests {
             .collect();
         let found = |stack: &[u8]| chain.iter().filter(|v| stack.windows(KEY_LEN).any(|w| w == &v[..])).count();
 
-        let bare = stack_after(move || {
+        let bare = crate::testing::stack_after(move || {
             let mut work = LockedBuffer::with_policy(64 * 1024, WORK_MEMORY_POLICY).unwrap();
             let mut key = LockedBuffer::new(KEY_LEN).unwrap();
             derive_into(b"stack test", SALT, &params, &mut work, &mut key).unwrap();
         });
         assert!(found(&bare) > 0, "this test cannot fail: without the secure stack nothing was left to find");
-        let secure = stack_after(move || drop(derive_key_combined(b"stack test", SALT, &params).unwrap()));
+        let secure =
+            crate::testing::stack_after(move || drop(derive_key_combined(b"stack test", SALT, &params).unwrap()));
         assert_eq!(found(&secure), 0, "key material was found on the thread's stack");
-    }
-
-    /// Runs `derive` on a fresh thread, from a frame 64 KiB below the thread's entry (so that
-    /// later, shallow calls cannot overwrite what it left), parks that thread, and returns a
-    /// copy of its whole stack.
-    #[cfg(all(target_os = "linux", not(miri)))]
-    fn stack_after(derive: impl FnOnce() + Send + 'static) -> Vec<u8> {
-        use std::os::unix::fs::FileExt;
-        use std::sync::mpsc;
-
-        #[inline(never)]
-        fn deep<R>(f: impl FnOnce() -> R) -> R {
-            let pad = std::hint::black_box([0u8; 64 * 1024]);
-            let r = f();
-            std::hint::black_box(&pad);
-            r
-        }
-
-        let (report, reported) = mpsc::channel();
-        let (resume, resumed) = mpsc::channel::<()>();
-        let worker = std::thread::spawn(move || {
-            let here = std::hint::black_box(0u8);
-            deep(derive);
-            report.send(&here as *const u8 as usize).unwrap();
-            resumed.recv().unwrap();
-        });
-        let addr = reported.recv().unwrap();
-        let entry = crate::sys::procfs::smaps_entry(addr).expect("the worker's stack is mapped");
-        let mut stack = vec![0u8; entry.end - entry.start];
-        std::fs::File::open("/proc/self/mem").unwrap().read_exact_at(&mut stack, entry.start as u64).unwrap();
-        resume.send(()).unwrap();
-        worker.join().unwrap();
-        stack
     }
 }

@@ -360,3 +360,38 @@ fn shake128_known_answer() {
     // FIPS 202 SHAKE128 of the empty string, the first 32 bytes.
     assert_eq!(shake128(b"", 32), hex("7f9c2ba4e88f827d616045507605853ed73b8093f6efbc88eb1a6eacfa66ef26"));
 }
+
+/// While a signing key lives, its secrets (the seed ξ, and in the expanded key K, s1, s2 and
+/// t0) are in protected memory only: after key generation and signing (hedged and
+/// deterministic) on an ordinary thread, none of them is on that thread's stack or anywhere
+/// else in ordinary memory. (The search's control is in `kem::tests`.)
+#[test]
+#[cfg(all(target_os = "linux", not(miri)))]
+fn no_secret_is_left_in_ordinary_memory() {
+    use crate::testing::{find_in_ordinary_memory, stack_after};
+
+    let (send, keys) = std::sync::mpsc::channel();
+    let stack = stack_after(move || {
+        let key = SigningKey::<MlDsa65>::generate().unwrap();
+        let hedged = key.sign(b"message", b"context").unwrap();
+        let deterministic = key.sign_deterministic(b"message", b"").unwrap();
+        key.verifying_key().verify(b"message", b"context", &hedged).unwrap();
+        key.verifying_key().verify(b"message", b"", &deterministic).unwrap();
+        send.send(key).unwrap();
+    });
+    let key = keys.recv().unwrap();
+    let seed = key.seed.expose().unwrap();
+    let expanded = key.expanded.expose().unwrap();
+    let len = expanded.len();
+    // sk = ρ (32) ‖ K (32) ‖ tr (64) ‖ s1 ‖ s2 ‖ t0: all but ρ and tr are secret.
+    let secrets: [&[u8]; 6] = [
+        &seed[..],
+        &expanded[32..64],
+        &expanded[128..160],
+        &expanded[len / 2..len / 2 + 32],
+        &expanded[len - 64..len - 32],
+        &expanded[len - 32..],
+    ];
+    let hits = find_in_ordinary_memory(&secrets, &stack);
+    assert!(hits.is_empty(), "secrets found in ordinary memory (index into the list, where): {hits:?}");
+}

@@ -170,9 +170,8 @@ pub(crate) mod tests {
     /// after the previous call, or fresh) below the deepest byte the call wrote.
     pub(super) fn record_depth(bottom: NonNull<u8>, len: usize) {
         // SAFETY: `bottom..bottom + len` are the stack's pages, mapped and readable; the call
-        // that ran on them has returned, so nothing writes them during this copy.
-        let bytes = unsafe { crate::testing::peek(bottom.as_ptr(), len) };
-        let untouched = bytes.iter().take_while(|&&b| b == 0).count();
+        // that ran on them has returned, so nothing writes them while they are read.
+        let untouched = unsafe { crate::testing::zeros_from(bottom.as_ptr(), len) };
         DEPTH.with(|d| d.set(len - untouched));
     }
 
