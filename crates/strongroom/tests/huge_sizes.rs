@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use strongroom::{Error, LockedBuffer, SecretVec};
+use strongroom::{Error, LockedBuffer, Need, Policy, SecretVec};
 
 const ONE_TIB: usize = 1 << 40;
 
@@ -17,6 +17,26 @@ fn a_tebibyte_of_locked_memory_is_refused_at_once() {
     assert!(err.to_string().contains("must stay in RAM"), "{err}");
     let err = SecretVec::<u8>::with_capacity(ONE_TIB).unwrap_err();
     assert!(matches!(err, Error::MoreThanMemory { .. }), "{err:?}");
+}
+
+/// Only memory that must stay in RAM is measured against RAM: locking alone, or
+/// `memfd_secret` alone, makes a tebibyte `MoreThanMemory`; with neither, the request is the
+/// kernel's to grant or refuse (the check must not refuse what could be swapped).
+#[test]
+fn only_memory_that_must_stay_in_ram_is_measured_against_it() {
+    let lock_only = Policy { secret_memory: Need::Off, ..Policy::STANDARD };
+    let secret_only = Policy { lock: Need::Off, ..Policy::STANDARD };
+    for policy in [lock_only, secret_only] {
+        let err = LockedBuffer::with_policy(ONE_TIB, policy).unwrap_err();
+        assert!(matches!(err, Error::MoreThanMemory { .. }), "{policy:?}: {err:?}");
+    }
+    let neither = Policy { secret_memory: Need::Off, lock: Need::Off, ..Policy::STANDARD };
+    match LockedBuffer::with_policy(ONE_TIB, neither) {
+        Err(err @ Error::MoreThanMemory { .. }) => panic!("refused as if it had to stay in RAM: {err:?}"),
+        Err(_) => {} // the kernel refused the reservation (heuristic overcommit)
+        // Granted and untouched: leave it mapped rather than have the drop scan a tebibyte.
+        Ok(granted) => std::mem::forget(granted),
+    }
 }
 
 #[test]

@@ -76,9 +76,8 @@ impl Mapping {
                 Ok(base) => {
                     return Self::protect_new(base, inner_len, Backing::SecretMemory, policy);
                 }
-                Err(e) if sys::is_lock_limit(&e) && policy.lock == Need::Required => {
-                    return Err(Error::lock_limit(inner_len));
-                }
+                // Over RLIMIT_MEMLOCK, the anonymous pages below fail to lock the same way
+                // when locking is required: no case of its own here.
                 Err(e) if policy.secret_memory == Need::Required => {
                     return Err(classify(e, Protection::SecretMemory, "memfd_secret", inner_len));
                 }
