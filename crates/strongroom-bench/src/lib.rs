@@ -6,6 +6,7 @@
 //! system libsodium and libcrypto, which strongroom itself never needs.
 
 pub mod aws_lc;
+pub mod aws_lc_pq;
 pub mod floor;
 pub mod memsec_peer;
 pub mod openssl_heap;
