@@ -136,3 +136,22 @@ fn forked_child_inherits_secrets_when_fork_exclusion_is_off() {
     let policy = Policy { fork_exclusion: Need::Off, ..anonymous() };
     assert_eq!(observe_fork(filled(policy)).unwrap(), ForkView::Inherited);
 }
+
+/// Probing for `memfd_secret` and mapping secret memory leave no descriptor open: each
+/// secret mapping's descriptor is closed once mapped, and so is the probe's. Run in a child,
+/// so that the probe is the first (the process probes once).
+#[test]
+fn making_secrets_leaves_no_descriptor_open() {
+    const TEST: &str = "making_secrets_leaves_no_descriptor_open";
+    if common::is_child("fds") {
+        let open_descriptors = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let before = open_descriptors();
+        let guarded = LockedBuffer::random(64).unwrap();
+        let pooled = strongroom::SecretBox::new(|k: &mut [u8; 32]| k.fill(1)).unwrap();
+        assert_eq!(open_descriptors(), before, "secrets left descriptors open: {:?}", guarded.protections());
+        drop((guarded, pooled));
+        println!("fds done");
+        return;
+    }
+    common::assert_finished(&common::run_child(TEST, "fds", &[]), "fds done");
+}

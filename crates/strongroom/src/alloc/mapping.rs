@@ -189,3 +189,23 @@ fn classify(e: io::Error, what: Protection, op: &'static str, len: usize) -> Err
         Error::os(op, e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind of OS failure gets its own error: over the locked-memory limit is
+    /// `LockLimit`, a platform without the protection is `Unsupported` naming it, anything else
+    /// is `Os` naming the call.
+    #[test]
+    fn classify_tells_the_failures_apart() {
+        let over_limit = io::Error::new(io::ErrorKind::QuotaExceeded, "mlock: ENOMEM");
+        assert!(matches!(classify(over_limit, Protection::Lock, "mlock", 4096), Error::LockLimit { .. }));
+        let missing = io::Error::from(io::ErrorKind::Unsupported);
+        let got = classify(missing, Protection::DumpExclusion, "madvise(MADV_DONTDUMP)", 4096);
+        assert!(matches!(got, Error::Unsupported(Protection::DumpExclusion)), "{got:?}");
+        let other = io::Error::from(io::ErrorKind::InvalidInput);
+        let got = classify(other, Protection::ForkExclusion, "madvise(fork)", 4096);
+        assert!(matches!(got, Error::Os { op: "madvise(fork)", .. }), "{got:?}");
+    }
+}
