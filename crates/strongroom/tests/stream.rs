@@ -265,10 +265,23 @@ impl Read for Flaky<'_> {
 fn interrupted_reads_are_retried() {
     let key = Key::random().unwrap();
     let sealed = seal(&key, &data(5 * CHUNK + 3), SMALL);
+    // Through `read` itself (`read_to_end` would hide an Interrupted error by retrying it).
     let mut flaky = Flaky { bytes: &sealed, step: 13, interrupt_next: false, handed_out: 0 };
-    let mut out = Vec::new();
-    Decryptor::new(&key, &mut flaky).unwrap().read_to_end(&mut out).unwrap();
+    let mut dec = Decryptor::new(&key, &mut flaky).unwrap();
+    let (mut out, mut buf) = (Vec::new(), [0u8; 50]);
+    loop {
+        match dec.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("an interruption reached the caller: {e}"),
+        }
+    }
     assert_eq!(out, data(5 * CHUNK + 3));
+    // And through `read_to_end_secret`, which returns errors as they are.
+    let mut flaky = Flaky { bytes: &sealed, step: 13, interrupt_next: false, handed_out: 0 };
+    let mut secret = strongroom::SecretVec::new();
+    Decryptor::new(&key, &mut flaky).unwrap().read_to_end_secret(&mut secret).unwrap();
+    assert_eq!(&*secret.expose().unwrap(), &data(5 * CHUNK + 3)[..]);
 }
 
 /// A reader whose every read after the header fails: the error reaches the caller at once,
