@@ -19,6 +19,7 @@ pub(crate) unsafe fn peek(ptr: *const u8, len: usize) -> Vec<u8> {
 ///
 /// # Safety
 /// As for [`peek`].
+#[cfg(all(unix, not(miri)))]
 pub(crate) unsafe fn zeros_from(ptr: *const u8, len: usize) -> usize {
     // SAFETY: the caller guarantees the range is mapped, readable and not written meanwhile;
     // the slice lives only for this count.
