@@ -318,6 +318,12 @@ pub enum FormatError {
         "not an ML-KEM decapsulation key: the hash it stores is not that of its encapsulation key (FIPS 203 hash check)"
     )]
     KeyHashMismatch,
+    /// A file header breaks a rule of its format's encoding; the rule is named. For age:
+    /// every line ends in a lone `\n`, stanza arguments are non-empty ASCII 33-126, bodies
+    /// and the MAC are canonical unpadded base64 in 64-column lines, and the header has
+    /// bounds (8 KiB lines, 1 MiB, 1024 stanzas).
+    #[error("malformed header: {0}")]
+    InvalidHeader(&'static str),
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {

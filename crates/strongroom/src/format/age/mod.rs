@@ -1,0 +1,3 @@
+//! age v1 (C2SP age specification): the header, so far.
+
+pub(crate) mod header;

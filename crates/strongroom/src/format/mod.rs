@@ -1,0 +1,3 @@
+//! Encrypted file formats: age v1 (C2SP age) so far.
+
+pub(crate) mod age;
