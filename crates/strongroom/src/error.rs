@@ -324,6 +324,9 @@ pub enum FormatError {
     /// bounds (8 KiB lines, 1 MiB, 1024 stanzas).
     #[error("malformed header: {0}")]
     InvalidHeader(&'static str),
+    /// ASCII armor (age's PEM-like text form) that breaks one of its rules; the rule is named.
+    #[error("malformed armor: {0}")]
+    InvalidArmor(&'static str),
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {
