@@ -211,6 +211,11 @@ pub enum Error {
     #[error("the signature is not valid for this public key, message and context")]
     InvalidSignature,
 
+    /// None of the identities (private keys, passphrases) given opens any of the file's
+    /// recipient stanzas: the file was encrypted to someone else, or with another passphrase.
+    #[error("no identity given matches any recipient of this file (wrong key or passphrase)")]
+    NoMatchingIdentity,
+
     /// A signature context string is longer than the 255 bytes FIPS 204 allows (its length is
     /// encoded in one byte).
     ///
@@ -327,6 +332,17 @@ pub enum FormatError {
     /// ASCII armor (age's PEM-like text form) that breaks one of its rules; the rule is named.
     #[error("malformed armor: {0}")]
     InvalidArmor(&'static str),
+    /// The last chunk of a chunked payload is empty although chunks came before it: only an
+    /// empty payload may end with an empty chunk (age's STREAM rule).
+    #[error("the payload's last chunk is empty, which only an empty payload may have")]
+    EmptyLastChunk,
+    /// Text that should hold a key or a value in some encoding (Bech32, base64, decimal)
+    /// does not; the rule is named.
+    #[error("malformed encoding: {0}")]
+    InvalidEncoding(&'static str),
+    /// Data follows a payload's last chunk.
+    #[error("data follows the payload's last chunk")]
+    TrailingData,
 }
 
 fn lock_limit_message(needed: usize, limit: Option<u64>, locked: Option<u64>) -> String {
@@ -346,6 +362,9 @@ fn limit_exceeded_message(what: crate::kdf::Parameter, requested: u64, limit: u6
     let msg = format!("{name} of {} exceeds the limit of {}", Amount(requested, unit), Amount(limit, unit).short());
     match what.limits_field() {
         Some(field) => msg + &format!("; raise `KdfLimits::{field}` if you trust the input"),
+        None if what == crate::kdf::Parameter::WorkFactor => {
+            msg + "; the file asks for more work than this reader allows: raise the maximum if you trust it"
+        }
         None => msg + "; the input is malformed or not meant for this format",
     }
 }
@@ -450,6 +469,7 @@ impl Error {
             Error::Internal(_) => "Internal",
             Error::Random(_) => "Random",
             Error::InvalidSignature => "InvalidSignature",
+            Error::NoMatchingIdentity => "NoMatchingIdentity",
             Error::ContextTooLong { .. } => "ContextTooLong",
         }
     }

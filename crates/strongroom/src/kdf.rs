@@ -142,6 +142,8 @@ pub enum Parameter {
     Rounds,
     /// The salt's length, in bytes (8 to 64).
     Salt,
+    /// An age scrypt stanza's work factor, log2 of scrypt's N.
+    WorkFactor,
 }
 
 /// The unit a [`Parameter`]'s figures are counted in.
@@ -160,6 +162,7 @@ impl Parameter {
             Parameter::Passes => "Argon2id passes",
             Parameter::Rounds => "SHA3-256 rounds",
             Parameter::Salt => "salt length",
+            Parameter::WorkFactor => "scrypt work factor (log2 N)",
         }
     }
 
@@ -167,7 +170,7 @@ impl Parameter {
         match self {
             Parameter::Memory => Unit::Kib,
             Parameter::Salt => Unit::Bytes,
-            Parameter::Passes | Parameter::Rounds => Unit::Count,
+            Parameter::Passes | Parameter::Rounds | Parameter::WorkFactor => Unit::Count,
         }
     }
 
@@ -177,7 +180,7 @@ impl Parameter {
             Parameter::Memory => Some("max_memory_kib"),
             Parameter::Passes => Some("max_iterations"),
             Parameter::Rounds => Some("max_rounds"),
-            Parameter::Salt => None,
+            Parameter::Salt | Parameter::WorkFactor => None,
         }
     }
 }

@@ -21,6 +21,8 @@ mod aead_aws_lc;
 mod aead_rust_crypto;
 #[allow(unsafe_code)] // one cast: protected bytes viewed as Argon2 memory blocks
 pub(crate) mod argon2id;
+pub(crate) mod chacha_ietf;
+pub(crate) mod hkdf_sha256;
 #[allow(unsafe_code)] // one aws-lc call on Linux: SHA-256 of 32 bytes
 pub(crate) mod mask;
 #[cfg(all(target_os = "linux", not(miri)))]
@@ -29,4 +31,7 @@ pub(crate) mod mldsa_aws_lc;
 #[cfg(all(target_os = "linux", not(miri)))]
 #[allow(unsafe_code)] // the FFI boundary to aws-lc's ML-KEM, X25519 and SHAKE256; every call has a SAFETY argument
 pub(crate) mod mlkem_aws_lc;
+#[cfg(all(target_os = "linux", not(miri)))]
+#[allow(unsafe_code)] // one aws-lc call: EVP_PBE_scrypt, with its SAFETY argument
+pub(crate) mod scrypt_aws_lc;
 pub(crate) mod sha3;
