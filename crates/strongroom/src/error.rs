@@ -474,6 +474,19 @@ impl Error {
         }
     }
 
+    /// The error a reader reported: the strongroom error inside an `io::Error` that one of
+    /// strongroom's own readers made (an armor rule, a chunk that did not authenticate),
+    /// else [`Error::Io`].
+    pub(crate) fn from_reader(e: io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(inner) = e.into_inner().and_then(|inner| inner.downcast::<Error>().ok()) {
+                return *inner;
+            }
+            return Error::Internal("an io::Error lost the error it held");
+        }
+        Error::Io(e)
+    }
+
     /// Wraps an OS error from `op`.
     pub(crate) fn os(op: &'static str, source: io::Error) -> Self {
         Error::Os { op, source }

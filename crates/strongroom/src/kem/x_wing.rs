@@ -343,6 +343,22 @@ impl DecapsulationKey {
     }
 }
 
+impl DecapsulationKey {
+    /// Whether the X25519 part of `ciphertext` (which must be [`CIPHERTEXT_LEN`] bytes) gives
+    /// the all-zero X25519 shared secret (a low-order point): X-Wing itself needs no such
+    /// check, but age's post-quantum recipient refuses those ciphertexts, and only the key
+    /// can tell.
+    pub(crate) fn x25519_share_is_low_order(&self, ciphertext: &[u8]) -> Result<bool> {
+        let ct_x: &[u8; X25519_LEN] = ciphertext
+            .get(ML_KEM_CT_LEN..)
+            .and_then(|x| x.try_into().ok())
+            .ok_or(Error::ApiMisuse("an X-Wing ciphertext is 1120 bytes"))?;
+        let mut shared = SecretBox::<[u8; X25519_LEN]>::new(|_| {})?;
+        stack::run_on(StackSize::Kem, || self.x25519.with(|sk| shared.with_mut(|out| x25519(sk, ct_x, out))))???;
+        shared.with(|s| s.iter().fold(0u8, |acc, &b| acc | b) == 0)
+    }
+}
+
 impl fmt::Debug for DecapsulationKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("x_wing::DecapsulationKey(<redacted>)")

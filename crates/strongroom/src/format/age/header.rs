@@ -163,7 +163,7 @@ fn read_line(input: &mut impl BufRead, covered: &mut Vec<u8>) -> Result<Option<V
         let available = match input.fill_buf() {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Io(e)),
+            Err(e) => return Err(Error::from_reader(e)),
         };
         if available.is_empty() {
             return if covered.len() == start {

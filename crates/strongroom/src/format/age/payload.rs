@@ -77,7 +77,7 @@ impl<R: Read> PayloadReader<R> {
         let mut nonce = [0u8; NONCE_LEN];
         input.read_exact(&mut nonce).map_err(|e| match e.kind() {
             io::ErrorKind::UnexpectedEof => Error::Format(FormatError::TooShort),
-            _ => Error::Io(e),
+            _ => Error::from_reader(e),
         })?;
         Ok(PayloadReader {
             key: derive(file_key, &nonce, b"payload")?,
@@ -115,7 +115,7 @@ impl<R: Read> PayloadReader<R> {
     /// as the last (which may be full): as age's reference reader does, so that what is
     /// released before an error matches it (the testkit checks this).
     fn open_chunk(&mut self) -> Result<()> {
-        self.fill().map_err(Error::Io)?;
+        self.fill().map_err(Error::from_reader)?;
         let len = self.pending.len().min(CHUNK + TAG_LEN);
         if len < TAG_LEN {
             return Err(Error::Format(FormatError::Truncated));

@@ -25,6 +25,7 @@ use crate::crypto::mlkem_aws_lc::{X25519_LEN, x25519, x25519_public};
 use crate::crypto::{chacha_ietf, hkdf_sha256, scrypt_aws_lc};
 use crate::error::{Error, FormatError, Result};
 use crate::kdf::Parameter;
+use crate::kem::x_wing;
 use crate::secret::SecretBox;
 use crate::stack::{self, StackSize};
 
@@ -148,10 +149,93 @@ fn parse_work_factor(text: &str) -> Result<u64> {
     value.ok_or(malformed("a scrypt work factor is not a decimal number from 1 without leading zeros"))
 }
 
+/// A post-quantum hybrid identity (`AGE-SECRET-KEY-PQ-1…`): an X-Wing key (ML-KEM-768 and
+/// X25519) from its 32-byte seed, in protected memory. Its stanzas are HPKE (RFC 9180, base
+/// mode) with the X-Wing KEM, HKDF-SHA256 and ChaCha20-Poly1305:
+///
+/// ```text
+/// -> mlkem768x25519 <enc: the X-Wing ciphertext, base64>
+/// body = HPKE.Open(key, base nonce, aad = "", wrapped file key), info = "age-encryption.org/mlkem768x25519"
+/// ```
+pub(crate) struct HybridIdentity {
+    key: x_wing::DecapsulationKey,
+}
+
+/// The human-readable part of a post-quantum identity.
+const HYBRID_IDENTITY_HRP: &str = "age-secret-key-pq-";
+/// HPKE's suite: KEM X-Wing (0x647a), KDF HKDF-SHA256 (0x0001), AEAD ChaCha20-Poly1305
+/// (0x0003).
+const HPKE_SUITE: &[u8] = &[b'H', b'P', b'K', b'E', 0x64, 0x7a, 0x00, 0x01, 0x00, 0x03];
+const HPKE_INFO: &[u8] = b"age-encryption.org/mlkem768x25519";
+
+impl HybridIdentity {
+    /// Parses the identity's text (itself in protected memory, as for
+    /// [`X25519Identity::parse`]).
+    pub(crate) fn parse(text: &[u8]) -> Result<Self> {
+        let mut seed = LockedBuffer::new(x_wing::SEED_LEN)?;
+        let mut decoded = Ok(());
+        stack::run_on(StackSize::Crypto, || {
+            seed.with_mut(|out| decoded = bech32::decode_into(text, HYBRID_IDENTITY_HRP, out))
+        })??;
+        decoded?;
+        Ok(HybridIdentity { key: x_wing::DecapsulationKey::from_locked(&seed)? })
+    }
+
+    /// The file key from `stanza`, if it is a post-quantum stanza for this identity.
+    fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>> {
+        if stanza.tag != "mlkem768x25519" {
+            return Ok(None);
+        }
+        let [enc] = stanza.args.as_slice() else {
+            return Err(malformed("an mlkem768x25519 stanza has not exactly one argument"));
+        };
+        let enc = Base64Unpadded::decode_vec(enc)
+            .ok()
+            .filter(|e| e.len() == x_wing::CIPHERTEXT_LEN)
+            .ok_or(malformed("an mlkem768x25519 enc is not 1120 bytes of canonical base64"))?;
+        if stanza.body.len() != WRAPPED_LEN {
+            return Err(malformed("an mlkem768x25519 stanza's body is not a 16-byte file key and its tag"));
+        }
+        if self.key.x25519_share_is_low_order(&enc)? {
+            return Err(malformed("the X25519 part of an mlkem768x25519 enc is a low-order point"));
+        }
+        let shared = self.key.decapsulate(&enc)?;
+        // The HPKE key schedule (RFC 9180, section 5.1), base mode, no PSK.
+        let labeled = |label: &'static [u8]| [&b"HPKE-v1"[..], HPKE_SUITE, label];
+        let (mut psk_id_hash, mut info_hash) = ([0u8; 32], [0u8; 32]);
+        hkdf_sha256::extract(b"", &labeled(b"psk_id_hash"), &mut psk_id_hash)?;
+        let [version, suite, label] = labeled(b"info_hash");
+        hkdf_sha256::extract(b"", &[version, suite, label, HPKE_INFO], &mut info_hash)?;
+        let context = [&[0u8][..], &psk_id_hash, &info_hash].concat();
+        let mut secret = SecretBox::<[u8; 32]>::new(|_| {})?;
+        shared.with(|ss| secret.with_mut(|prk| hkdf_sha256::extract(ss, &labeled(b"secret"), prk)))???;
+        let mut key = SecretBox::<[u8; 32]>::new(|_| {})?;
+        let mut nonce = [0u8; chacha_ietf::NONCE_LEN];
+        secret.with(|prk| -> Result<()> {
+            let expand = |label: &'static [u8], out: &mut [u8]| {
+                let length = (out.len() as u16).to_be_bytes();
+                let [version, suite, label] = labeled(label);
+                hkdf_sha256::expand(prk, &[&length[..], version, suite, label, &context], out)
+            };
+            key.with_mut(|k| expand(b"key", k))??;
+            expand(b"base_nonce", &mut nonce)
+        })??;
+        let mut file_key = FileKey::new(|_| {})?;
+        let opened = key.with(|k| file_key.with_mut(|out| chacha_ietf::open(k, &nonce, &stanza.body, out)))??;
+        match opened {
+            Ok(()) => Ok(Some(file_key)),
+            Err(Error::Crypto) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
 /// What can open an age file.
 pub(crate) enum Identity {
     /// An X25519 identity.
     X25519(X25519Identity),
+    /// A post-quantum hybrid identity.
+    Hybrid(HybridIdentity),
     /// A passphrase.
     Passphrase(Passphrase),
 }
@@ -160,6 +244,7 @@ impl Identity {
     fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>> {
         match self {
             Identity::X25519(identity) => identity.unwrap(stanza),
+            Identity::Hybrid(identity) => identity.unwrap(stanza),
             Identity::Passphrase(passphrase) => passphrase.unwrap(stanza),
         }
     }
