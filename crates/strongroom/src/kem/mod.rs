@@ -35,6 +35,7 @@
 //! ```
 
 mod ml_kem;
+pub(crate) use ml_kem::random_secret;
 mod shared_secret;
 pub mod x_wing;
 

@@ -9,6 +9,8 @@ pub(crate) mod payload;
 pub(crate) mod recipients;
 #[cfg(test)]
 mod testkit;
+#[cfg(all(target_os = "linux", not(miri)))]
+pub(crate) mod writer;
 
 /// Opens an age file read from `input`, binary or armored, with the first of `identities`
 /// that matches a recipient: reads and checks the header (syntax, the recipient stanzas, the

@@ -39,13 +39,24 @@ fn derive(file_key: &FileKey, salt: &[u8], info: &[u8]) -> Result<SecretBox<[u8;
     Ok(key)
 }
 
+/// The MAC of a header whose covered bytes are `covered`, under `file_key`.
+pub(crate) fn header_mac(file_key: &FileKey, covered: &[u8]) -> Result<[u8; 32]> {
+    let mac_key = derive(file_key, b"", b"header")?;
+    let mut mac = [0u8; 32];
+    mac_key.with(|key| hkdf_sha256::hmac(key, covered, &mut mac))??;
+    Ok(mac)
+}
+
 /// Checks the header's MAC under `file_key`: [`Error::Crypto`] if it does not match (a wrong
 /// file key, or a header changed after it was written).
 pub(crate) fn verify_header_mac(file_key: &FileKey, header: &Header) -> Result<()> {
-    let mac_key = derive(file_key, b"", b"header")?;
-    let mut mac = [0u8; 32];
-    mac_key.with(|key| hkdf_sha256::hmac(key, &header.covered, &mut mac))??;
+    let mac = header_mac(file_key, &header.covered)?;
     if bool::from(mac.ct_eq(&header.mac)) { Ok(()) } else { Err(Error::Crypto) }
+}
+
+/// The payload's key, from the file key and the payload's nonce.
+pub(crate) fn payload_key(file_key: &FileKey, nonce: &[u8; NONCE_LEN]) -> Result<SecretBox<[u8; 32]>> {
+    derive(file_key, nonce, b"payload")
 }
 
 /// Decrypts an age payload read from `R` (the input right after the header); reads fail
@@ -80,7 +91,7 @@ impl<R: Read> PayloadReader<R> {
             _ => Error::from_reader(e),
         })?;
         Ok(PayloadReader {
-            key: derive(file_key, &nonce, b"payload")?,
+            key: payload_key(file_key, &nonce)?,
             input,
             index: 0,
             pending: Vec::with_capacity(CHUNK + TAG_LEN + 1),

@@ -25,14 +25,14 @@ use crate::crypto::mlkem_aws_lc::{X25519_LEN, x25519, x25519_public};
 use crate::crypto::{chacha_ietf, hkdf_sha256, scrypt_aws_lc};
 use crate::error::{Error, FormatError, Result};
 use crate::kdf::Parameter;
-use crate::kem::x_wing;
+use crate::kem::{SharedSecret, x_wing};
 use crate::secret::SecretBox;
 use crate::stack::{self, StackSize};
 
 /// The human-readable part of an X25519 identity (written in upper case).
-const IDENTITY_HRP: &str = "age-secret-key-";
+pub(crate) const IDENTITY_HRP: &str = "age-secret-key-";
 /// The body of every stanza here: a 16-byte file key and its 16-byte tag.
-const WRAPPED_LEN: usize = FILE_KEY_LEN + chacha_ietf::TAG_LEN;
+pub(crate) const WRAPPED_LEN: usize = FILE_KEY_LEN + chacha_ietf::TAG_LEN;
 /// The highest scrypt work factor a file may ask for by default: 2^22 · 1 KiB = 4 GiB of
 /// work memory, and seconds of work (age's own limit).
 pub(crate) const MAX_WORK_FACTOR: u8 = 22;
@@ -162,10 +162,10 @@ pub(crate) struct HybridIdentity {
 }
 
 /// The human-readable part of a post-quantum identity.
-const HYBRID_IDENTITY_HRP: &str = "age-secret-key-pq-";
+pub(crate) const HYBRID_IDENTITY_HRP: &str = "age-secret-key-pq-";
 /// HPKE's suite: KEM X-Wing (0x647a), KDF HKDF-SHA256 (0x0001), AEAD ChaCha20-Poly1305
 /// (0x0003).
-const HPKE_SUITE: &[u8] = &[b'H', b'P', b'K', b'E', 0x64, 0x7a, 0x00, 0x01, 0x00, 0x03];
+pub(crate) const HPKE_SUITE: &[u8] = &[b'H', b'P', b'K', b'E', 0x64, 0x7a, 0x00, 0x01, 0x00, 0x03];
 const HPKE_INFO: &[u8] = b"age-encryption.org/mlkem768x25519";
 
 impl HybridIdentity {
@@ -199,27 +199,7 @@ impl HybridIdentity {
         if self.key.x25519_share_is_low_order(&enc)? {
             return Err(malformed("the X25519 part of an mlkem768x25519 enc is a low-order point"));
         }
-        let shared = self.key.decapsulate(&enc)?;
-        // The HPKE key schedule (RFC 9180, section 5.1), base mode, no PSK.
-        let labeled = |label: &'static [u8]| [&b"HPKE-v1"[..], HPKE_SUITE, label];
-        let (mut psk_id_hash, mut info_hash) = ([0u8; 32], [0u8; 32]);
-        hkdf_sha256::extract(b"", &labeled(b"psk_id_hash"), &mut psk_id_hash)?;
-        let [version, suite, label] = labeled(b"info_hash");
-        hkdf_sha256::extract(b"", &[version, suite, label, HPKE_INFO], &mut info_hash)?;
-        let context = [&[0u8][..], &psk_id_hash, &info_hash].concat();
-        let mut secret = SecretBox::<[u8; 32]>::new(|_| {})?;
-        shared.with(|ss| secret.with_mut(|prk| hkdf_sha256::extract(ss, &labeled(b"secret"), prk)))???;
-        let mut key = SecretBox::<[u8; 32]>::new(|_| {})?;
-        let mut nonce = [0u8; chacha_ietf::NONCE_LEN];
-        secret.with(|prk| -> Result<()> {
-            let expand = |label: &'static [u8], out: &mut [u8]| {
-                let length = (out.len() as u16).to_be_bytes();
-                let [version, suite, label] = labeled(label);
-                hkdf_sha256::expand(prk, &[&length[..], version, suite, label, &context], out)
-            };
-            key.with_mut(|k| expand(b"key", k))??;
-            expand(b"base_nonce", &mut nonce)
-        })??;
+        let (key, nonce) = hpke_key_schedule(&self.key.decapsulate(&enc)?)?;
         let mut file_key = FileKey::new(|_| {})?;
         let opened = key.with(|k| file_key.with_mut(|out| chacha_ietf::open(k, &nonce, &stanza.body, out)))??;
         match opened {
@@ -228,6 +208,31 @@ impl HybridIdentity {
             Err(other) => Err(other),
         }
     }
+}
+
+/// HPKE's key schedule (RFC 9180, section 5.1) in base mode with no PSK, for age's suite
+/// and info: the AEAD key (in protected memory) and base nonce from the KEM's shared secret.
+pub(crate) fn hpke_key_schedule(shared: &SharedSecret) -> Result<(SecretBox<[u8; 32]>, [u8; chacha_ietf::NONCE_LEN])> {
+    let labeled = |label: &'static [u8]| [&b"HPKE-v1"[..], HPKE_SUITE, label];
+    let (mut psk_id_hash, mut info_hash) = ([0u8; 32], [0u8; 32]);
+    hkdf_sha256::extract(b"", &labeled(b"psk_id_hash"), &mut psk_id_hash)?;
+    let [version, suite, label] = labeled(b"info_hash");
+    hkdf_sha256::extract(b"", &[version, suite, label, HPKE_INFO], &mut info_hash)?;
+    let context = [&[0u8][..], &psk_id_hash, &info_hash].concat();
+    let mut secret = SecretBox::<[u8; 32]>::new(|_| {})?;
+    shared.with(|ss| secret.with_mut(|prk| hkdf_sha256::extract(ss, &labeled(b"secret"), prk)))???;
+    let mut key = SecretBox::<[u8; 32]>::new(|_| {})?;
+    let mut nonce = [0u8; chacha_ietf::NONCE_LEN];
+    secret.with(|prk| -> Result<()> {
+        let expand = |label: &'static [u8], out: &mut [u8]| {
+            let length = (out.len() as u16).to_be_bytes();
+            let [version, suite, label] = labeled(label);
+            hkdf_sha256::expand(prk, &[&length[..], version, suite, label, &context], out)
+        };
+        key.with_mut(|k| expand(b"key", k))??;
+        expand(b"base_nonce", &mut nonce)
+    })??;
+    Ok((key, nonce))
 }
 
 /// What can open an age file.
