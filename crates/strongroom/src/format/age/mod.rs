@@ -4,6 +4,8 @@
 pub(crate) mod armor;
 pub(crate) mod bech32;
 pub(crate) mod header;
+#[cfg(all(test, target_os = "linux", not(miri)))]
+mod interop_tests;
 pub(crate) mod payload;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) mod recipients;
