@@ -109,3 +109,89 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir(&dir).unwrap();
     dir
 }
+
+// The post-quantum recipient, against typage (`age-encryption` on npm, by age's author) -----
+
+/// Where `.ci/run` installs typage (`npm install --prefix target/interop-npm
+/// age-encryption@0.3.1`).
+const NPM_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/interop-npm");
+
+const TYPAGE: &str = r#"
+import * as age from "age-encryption";
+import { readFileSync, writeFileSync } from "node:fs";
+const [mode, a, b, c] = process.argv.slice(2);
+if (mode === "keygen") {
+  const identity = await age.generateHybridIdentity();
+  writeFileSync(a, identity);
+  writeFileSync(b, await age.identityToRecipient(identity));
+} else if (mode === "encrypt") {
+  const e = new age.Encrypter();
+  e.addRecipient(readFileSync(a, "utf8"));
+  writeFileSync(c, await e.encrypt(readFileSync(b)));
+} else if (mode === "decrypt") {
+  const d = new age.Decrypter();
+  d.addIdentity(readFileSync(a, "utf8"));
+  writeFileSync(c, await d.decrypt(readFileSync(b)));
+}
+"#;
+
+/// Runs the script above with node, or `None` when node or typage is missing (a failure
+/// under CI, which installs both).
+fn typage(args: &[&std::path::Path]) -> Option<()> {
+    let module = std::path::Path::new(NPM_DIR).join("node_modules/age-encryption");
+    if !module.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "typage is missing under CI ({})", module.display());
+        eprintln!("SKIPPED typage interop: npm install --prefix target/interop-npm age-encryption@0.3.1");
+        return None;
+    }
+    let script = std::path::Path::new(NPM_DIR).join("strongroom-interop.mjs");
+    std::fs::write(&script, TYPAGE).unwrap();
+    let out = Command::new("node").arg(&script).args(args).output().expect("node runs");
+    assert!(out.status.success(), "typage {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(())
+}
+
+#[test]
+fn post_quantum_files_interoperate_with_typage() {
+    use super::bech32;
+    use super::recipients::HybridIdentity;
+    use crate::kem::x_wing;
+
+    let dir = tempdir();
+    let (id_file, rec_file) = (dir.join("identity"), dir.join("recipient"));
+    if typage(&[std::path::Path::new("keygen"), &id_file, &rec_file]).is_none() {
+        return std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // typage encrypts to its key; strongroom opens.
+    let text = std::fs::read(&id_file).unwrap();
+    let mut locked = LockedBuffer::new(text.len()).unwrap();
+    locked.copy_from(&text).unwrap();
+    let identities = [Identity::Hybrid(HybridIdentity::parse(&locked.expose().unwrap()).unwrap())];
+    for len in SIZES {
+        let (plain_file, sealed_file) = (dir.join("plain"), dir.join("sealed.age"));
+        std::fs::write(&plain_file, plaintext(len)).unwrap();
+        typage(&[std::path::Path::new("encrypt"), &rec_file, &plain_file, &sealed_file]).unwrap();
+        let mut plain = Vec::new();
+        let sealed = std::fs::read(&sealed_file).unwrap();
+        super::open(&sealed[..], &identities).unwrap().read_to_end(&mut plain).unwrap();
+        assert!(plain == plaintext(len), "typage to strongroom, len {len}");
+    }
+    // strongroom encrypts to a key of its own; typage opens.
+    let key = x_wing::DecapsulationKey::generate().unwrap();
+    let mut id_text = vec![0u8; bech32::encoded_len("AGE-SECRET-KEY-PQ-", 32)];
+    bech32::encode_into("AGE-SECRET-KEY-PQ-", &*key.seed().unwrap(), true, &mut id_text).unwrap();
+    std::fs::write(&id_file, &id_text).unwrap();
+    let public = key.encapsulation_key().as_bytes();
+    let mut rec_text = vec![0u8; bech32::encoded_len("age1pq", public.len())];
+    bech32::encode_into("age1pq", public, false, &mut rec_text).unwrap();
+    let recipients = [Recipient::parse(std::str::from_utf8(&rec_text).unwrap()).unwrap()];
+    for len in SIZES {
+        let mut writer = AgeWriter::new(Vec::new(), &recipients).unwrap();
+        writer.write_all(&plaintext(len)).unwrap();
+        let (sealed_file, opened_file) = (dir.join("mine.age"), dir.join("opened"));
+        std::fs::write(&sealed_file, writer.finish().unwrap()).unwrap();
+        typage(&[std::path::Path::new("decrypt"), &id_file, &sealed_file, &opened_file]).unwrap();
+        assert!(std::fs::read(&opened_file).unwrap() == plaintext(len), "strongroom to typage, len {len}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
