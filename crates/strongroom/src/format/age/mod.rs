@@ -23,7 +23,7 @@ pub(crate) mod writer;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) fn open<'a>(
     mut input: impl std::io::Read + 'a,
-    identities: &[recipients::Identity],
+    identities: &[impl std::borrow::Borrow<recipients::Identity>],
 ) -> crate::error::Result<payload::PayloadReader<Box<dyn std::io::BufRead + 'a>>> {
     use std::io::{BufReader, Cursor, Read};
 

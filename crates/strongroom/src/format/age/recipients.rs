@@ -71,6 +71,20 @@ impl X25519Identity {
         Ok(X25519Identity { secret, public })
     }
 
+    /// The recipient's public key.
+    pub(crate) fn public(&self) -> [u8; X25519_LEN] {
+        self.public
+    }
+
+    /// The identity's text (`AGE-SECRET-KEY-1…`), written into protected memory.
+    pub(crate) fn to_text(&self) -> Result<LockedBuffer> {
+        let mut text = LockedBuffer::new(bech32::encoded_len(IDENTITY_HRP, X25519_LEN))?;
+        stack::run_on(StackSize::Crypto, || {
+            self.secret.with(|sk| text.with_mut(|out| bech32::encode_into(IDENTITY_HRP, sk, true, out)))
+        })????;
+        Ok(text)
+    }
+
     /// The file key from `stanza`, if it is an X25519 stanza for this identity.
     fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>> {
         if stanza.tag != "X25519" {
@@ -181,6 +195,26 @@ impl HybridIdentity {
         Ok(HybridIdentity { key: x_wing::DecapsulationKey::from_locked(&seed)? })
     }
 
+    /// A fresh identity.
+    pub(crate) fn generate() -> Result<Self> {
+        Ok(HybridIdentity { key: x_wing::DecapsulationKey::generate()? })
+    }
+
+    /// The recipient's public key.
+    pub(crate) fn public(&self) -> &x_wing::EncapsulationKey {
+        self.key.encapsulation_key()
+    }
+
+    /// The identity's text (`AGE-SECRET-KEY-PQ-1…`), written into protected memory.
+    pub(crate) fn to_text(&self) -> Result<LockedBuffer> {
+        let mut text = LockedBuffer::new(bech32::encoded_len(HYBRID_IDENTITY_HRP, x_wing::SEED_LEN))?;
+        let seed = self.key.seed()?;
+        stack::run_on(StackSize::Crypto, || {
+            text.with_mut(|out| bech32::encode_into(HYBRID_IDENTITY_HRP, &seed[..], true, out))
+        })???;
+        Ok(text)
+    }
+
     /// The file key from `stanza`, if it is a post-quantum stanza for this identity.
     fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>> {
         if stanza.tag != "mlkem768x25519" {
@@ -259,13 +293,13 @@ impl Identity {
 /// [`Error::NoMatchingIdentity`] if none does; a malformed stanza of a type an identity
 /// handles fails the whole file, as does a scrypt stanza that is not alone (the age spec:
 /// a passphrase-encrypted file has no other recipient).
-pub(crate) fn file_key(header: &Header, identities: &[Identity]) -> Result<FileKey> {
+pub(crate) fn file_key(header: &Header, identities: &[impl std::borrow::Borrow<Identity>]) -> Result<FileKey> {
     if header.stanzas.len() > 1 && header.stanzas.iter().any(|s| s.tag == "scrypt") {
         return Err(malformed("a scrypt stanza is not the only stanza"));
     }
     for stanza in &header.stanzas {
         for identity in identities {
-            if let Some(key) = identity.unwrap(stanza)? {
+            if let Some(key) = identity.borrow().unwrap(stanza)? {
                 return Ok(key);
             }
         }

@@ -114,13 +114,13 @@ pub(crate) struct AgeWriter<W: Write> {
 impl<W: Write> AgeWriter<W> {
     /// Writes the header for `recipients` (at least one; a passphrase only alone) and the
     /// payload's nonce to `out`, and returns the writer of the plaintext.
-    pub(crate) fn new(mut out: W, recipients: &[Recipient]) -> Result<Self> {
-        let passphrases = recipients.iter().filter(|r| matches!(r, Recipient::Passphrase { .. })).count();
+    pub(crate) fn new(mut out: W, recipients: &[impl std::borrow::Borrow<Recipient>]) -> Result<Self> {
+        let passphrases = recipients.iter().filter(|r| matches!(r.borrow(), Recipient::Passphrase { .. })).count();
         if recipients.is_empty() || (passphrases > 0 && recipients.len() > 1) {
             return Err(Error::ApiMisuse("an age file needs a recipient, and a passphrase must be its only one"));
         }
         let file_key: FileKey = random_secret::<FILE_KEY_LEN>()?;
-        let stanzas = recipients.iter().map(|r| r.wrap(&file_key)).collect::<Result<Vec<_>>>()?;
+        let stanzas = recipients.iter().map(|r| r.borrow().wrap(&file_key)).collect::<Result<Vec<_>>>()?;
         let covered = Header::encode_covered(&stanzas);
         let mac = header_mac(&file_key, &covered)?;
         let header = Header { stanzas, mac, covered };

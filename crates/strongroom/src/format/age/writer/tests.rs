@@ -89,7 +89,7 @@ fn several_recipients_each_open_and_others_do_not() {
     let (_, to_dave) = passphrase_pair();
     let (_, to_erin) = x25519_pair();
     assert!(matches!(AgeWriter::new(Vec::new(), &[to_dave, to_erin]), Err(Error::ApiMisuse(_))));
-    assert!(matches!(AgeWriter::new(Vec::new(), &[]), Err(Error::ApiMisuse(_))));
+    assert!(matches!(AgeWriter::new(Vec::new(), &[] as &[Recipient]), Err(Error::ApiMisuse(_))));
 }
 
 #[test]
