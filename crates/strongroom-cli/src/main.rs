@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use clap::{Parser, Subcommand};
 
 mod doctor;
+mod files;
 mod kem;
 mod keyfile;
 mod sig;
@@ -64,6 +65,16 @@ enum Cmd {
         #[command(subcommand)]
         command: kem::KemCommand,
     },
+    /// Encrypt a file as age v1: to recipients (age1…, post-quantum age1pq1…) or with a
+    /// passphrase.
+    Encrypt(files::EncryptArgs),
+    /// Decrypt an age file (binary or armored) with identity files or a passphrase.
+    Decrypt(files::DecryptArgs),
+    /// Make an age identity (X25519, or post-quantum with --pq), or print the recipients of
+    /// one (-y).
+    Keygen(files::KeygenArgs),
+    /// Print the plaintext of an age file (as `decrypt` to standard output).
+    Cat(files::DecryptArgs),
     /// Internal: commit one deliberate violation so `doctor` can watch the child die.
     #[command(name = "__probe", hide = true)]
     Probe {
@@ -85,6 +96,18 @@ fn main() -> ExitCode {
         Cmd::Kem { command } => {
             harden_self();
             kem::run(command)
+        }
+        Cmd::Encrypt(args) => {
+            harden_self();
+            files::encrypt(args)
+        }
+        Cmd::Decrypt(args) | Cmd::Cat(args) => {
+            harden_self();
+            files::decrypt(args)
+        }
+        Cmd::Keygen(args) => {
+            harden_self();
+            files::keygen(args)
         }
     }
 }

@@ -1,0 +1,366 @@
+//! `strongroom encrypt | decrypt | keygen | cat`: age files, through `strongroom::age`.
+//!
+//! Plaintext, passphrases and identities pass only through protected memory here: input is
+//! read straight into a locked buffer, decrypted output is written from one with write(2)
+//! (never through std's buffered stdout), and `-o` files are written whole or not at all
+//! (a temporary file beside the target, renamed over it once complete).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use strongroom::age::{Decryptor, Encryptor, Identity, Recipient};
+use strongroom::{LockedBuffer, SecretString};
+
+use crate::keyfile::{at, create_secret};
+
+/// The largest identity or passphrase file read (they are a few hundred bytes).
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+/// Plaintext moves in pieces of this size, each in protected memory.
+const PIECE: usize = 16 * 1024;
+
+#[derive(Args)]
+pub(crate) struct EncryptArgs {
+    /// Encrypt to this recipient (age1… or age1pq1…); repeatable.
+    #[arg(short = 'r', long = "recipient")]
+    recipients: Vec<String>,
+    /// Encrypt to the recipients listed in this file (one per line, # comments); repeatable.
+    #[arg(short = 'R', long = "recipients-file")]
+    recipients_files: Vec<PathBuf>,
+    /// Encrypt with a passphrase, asked twice on the terminal with echo off.
+    #[arg(short = 'p', long)]
+    passphrase: bool,
+    /// Encrypt with the passphrase in this file: its bytes, less one trailing newline.
+    #[arg(long, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
+    /// scrypt's work factor for a passphrase (log2 N, 1 to 22).
+    #[arg(long, default_value_t = 18, value_name = "N")]
+    work_factor: u8,
+    /// Write ASCII armor instead of binary.
+    #[arg(short = 'a', long)]
+    armor: bool,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// The file to encrypt (standard input if none).
+    input: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct DecryptArgs {
+    /// An identity file (as `keygen` or `age-keygen` write them); repeatable.
+    #[arg(short = 'i', long = "identity")]
+    identities: Vec<PathBuf>,
+    /// Decrypt with a passphrase asked on the terminal (also when no identity is given).
+    #[arg(short = 'p', long)]
+    passphrase: bool,
+    /// Decrypt with the passphrase in this file: its bytes, less one trailing newline.
+    #[arg(long, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// The file to decrypt (standard input if none).
+    input: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct KeygenArgs {
+    /// A post-quantum hybrid identity (ML-KEM-768 + X25519) instead of X25519.
+    #[arg(long)]
+    pq: bool,
+    /// Write the identity to this new file (mode 0600) instead of standard output.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Print the recipients of an identity file (or standard input) instead.
+    #[arg(short = 'y')]
+    to_recipients: bool,
+    /// With -y: the identity file.
+    input: Option<PathBuf>,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("strongroom: {message}");
+    ExitCode::FAILURE
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        }
+    };
+}
+
+pub(crate) fn encrypt(args: EncryptArgs) -> ExitCode {
+    let mut recipients = Vec::new();
+    for text in &args.recipients {
+        recipients.push(tri!(Recipient::parse(text).map_err(|e| format!("recipient {text}: {e}"))));
+    }
+    for path in &args.recipients_files {
+        let list = tri!(fs::read_to_string(path).map_err(at(path, "cannot read")));
+        for line in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            recipients.push(tri!(Recipient::parse(line).map_err(|e| format!("{}: {line}: {e}", path.display()))));
+        }
+    }
+    if args.passphrase || args.passphrase_file.is_some() {
+        if !recipients.is_empty() {
+            return fail("a passphrase-encrypted file has no other recipients: drop -r/-R or the passphrase");
+        }
+        let passphrase = match &args.passphrase_file {
+            Some(path) => tri!(read_passphrase_file(path)),
+            None => tri!(ask_passphrase(true)),
+        };
+        recipients.push(tri!(Recipient::passphrase(passphrase, Some(args.work_factor))));
+    }
+    if recipients.is_empty() {
+        return fail("nothing to encrypt to: give -r, -R, -p or --passphrase-file");
+    }
+    let input = tri!(open_input(args.input.as_deref()));
+    let sink = tri!(Output::create(args.output.as_deref()));
+    let encryptor = if args.armor { Encryptor::armored(sink, &recipients) } else { Encryptor::new(sink, &recipients) };
+    let mut encryptor = tri!(encryptor);
+    tri!(copy_through_protected_memory(input, &mut encryptor));
+    let sink = tri!(encryptor.finish());
+    tri!(sink.commit());
+    ExitCode::SUCCESS
+}
+
+pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
+    let mut identities = Vec::new();
+    for path in &args.identities {
+        let contents = tri!(read_secret_file(path));
+        let parsed =
+            tri!(Identity::parse_file(&tri!(contents.expose())).map_err(|e| format!("{}: {e}", path.display())));
+        identities.extend(parsed);
+    }
+    if let Some(path) = &args.passphrase_file {
+        identities.push(Identity::passphrase(tri!(read_passphrase_file(path))));
+    } else if args.passphrase || identities.is_empty() {
+        identities.push(Identity::passphrase(tri!(ask_passphrase(false))));
+    }
+    let input = tri!(open_input(args.input.as_deref()));
+    let mut decryptor = tri!(Decryptor::new(input, &identities));
+    let mut sink = tri!(Output::create(args.output.as_deref()));
+    let mut piece = tri!(LockedBuffer::new(PIECE));
+    loop {
+        let read = tri!(piece.with_mut(|buf| decryptor.read(buf)));
+        match read {
+            Ok(0) => break,
+            Ok(n) => tri!(tri!(piece.with(|buf| sink.write_all(&buf[..n])))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Whatever was written goes: an -o file is never committed, and for standard
+            // output the error says not to trust it.
+            Err(e) => return fail(format!("{e}; the output is incomplete and must be discarded")),
+        }
+    }
+    tri!(sink.commit());
+    ExitCode::SUCCESS
+}
+
+pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
+    if args.to_recipients {
+        let contents = match &args.input {
+            Some(path) => tri!(read_secret_file(path)),
+            None => tri!(read_protected(io::stdin().lock(), MAX_SECRET_FILE)),
+        };
+        for identity in tri!(Identity::parse_file(&tri!(contents.expose()))) {
+            println!("{}", tri!(identity.to_recipient()));
+        }
+        return ExitCode::SUCCESS;
+    }
+    let identity = tri!(if args.pq { Identity::generate_hybrid() } else { Identity::generate_x25519() });
+    let recipient = tri!(identity.to_recipient());
+    let text = tri!(identity.to_text());
+    let comment = format!("# created by strongroom keygen\n# public key: {recipient}\n");
+    match &args.output {
+        Some(path) => {
+            let mut file = tri!(create_secret(path));
+            tri!(file.write_all(comment.as_bytes()).map_err(at(path, "cannot write")));
+            tri!(tri!(text.with(|t| file.write_all(t))).map_err(at(path, "cannot write")));
+            tri!(file.write_all(b"\n").and_then(|()| file.sync_all()).map_err(at(path, "cannot write")));
+            eprintln!("Public key: {recipient}");
+        }
+        None => {
+            tri!(write_stdout(comment.as_bytes()));
+            tri!(tri!(text.with(write_stdout)));
+            tri!(write_stdout(b"\n"));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// A passphrase from the terminal, with echo off; asked twice when encrypting.
+fn ask_passphrase(confirm: bool) -> Result<LockedBuffer, String> {
+    let first = SecretString::read_passphrase("Enter passphrase: ").map_err(|e| e.to_string())?;
+    if first.is_empty() {
+        return Err("the passphrase is empty".into());
+    }
+    let mut out = LockedBuffer::new(first.len()).map_err(|e| e.to_string())?;
+    first.with(|text| out.copy_from(text.as_bytes())).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    if confirm {
+        let second = SecretString::read_passphrase("Confirm passphrase: ").map_err(|e| e.to_string())?;
+        if !second.with(|text| out.ct_eq(text.as_bytes())).map_err(|e| e.to_string())? {
+            return Err("the passphrases do not match".into());
+        }
+    }
+    Ok(out)
+}
+
+/// A passphrase file: its bytes less one trailing `\n` or `\r\n`, nothing else trimmed.
+fn read_passphrase_file(path: &Path) -> Result<LockedBuffer, String> {
+    let contents = read_secret_file(path)?;
+    let bytes = contents.expose().map_err(|e| e.to_string())?;
+    let end = bytes.strip_suffix(b"\r\n").or_else(|| bytes.strip_suffix(b"\n")).unwrap_or(&bytes).len();
+    if end == 0 {
+        return Err(format!("{}: the passphrase is empty", path.display()));
+    }
+    let mut out = LockedBuffer::new(end).map_err(|e| e.to_string())?;
+    out.copy_from(&bytes[..end]).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// A small secret file read straight into protected memory; warns when others may read it.
+fn read_secret_file(path: &Path) -> Result<LockedBuffer, String> {
+    let file = File::open(path).map_err(at(path, "cannot open"))?;
+    let meta = file.metadata().map_err(at(path, "cannot stat"))?;
+    if meta.permissions().mode() & 0o077 != 0 && meta.is_file() {
+        eprintln!("strongroom: warning: {} is readable or writable by others; chmod 600 it", path.display());
+    }
+    read_protected(file, MAX_SECRET_FILE).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Everything `input` holds (at most `limit` bytes), read straight into protected memory.
+fn read_protected(mut input: impl Read, limit: u64) -> Result<LockedBuffer, String> {
+    let mut held = strongroom::SecretVec::<u8>::new();
+    let mut piece = LockedBuffer::new(4096).map_err(|e| e.to_string())?;
+    loop {
+        let n = match piece.with_mut(|buf| input.read(buf)).map_err(|e| e.to_string())? {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        if n == 0 {
+            break;
+        }
+        if held.len() as u64 + n as u64 > limit {
+            return Err(format!("larger than {limit} bytes"));
+        }
+        piece.with(|buf| held.extend_from_slice(&buf[..n])).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    }
+    let mut out = LockedBuffer::new(held.len()).map_err(|e| e.to_string())?;
+    out.copy_from(&held.expose().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn open_input(path: Option<&Path>) -> Result<Box<dyn Read>, String> {
+    match path {
+        Some(path) => Ok(Box::new(File::open(path).map_err(at(path, "cannot open"))?)),
+        None => Ok(Box::new(io::stdin())),
+    }
+}
+
+/// Moves everything from `input` into `out` through one protected buffer.
+fn copy_through_protected_memory(mut input: impl Read, out: &mut impl Write) -> Result<(), String> {
+    let mut piece = LockedBuffer::new(PIECE).map_err(|e| e.to_string())?;
+    loop {
+        match piece.with_mut(|buf| input.read(buf)).map_err(|e| e.to_string())? {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                piece.with(|buf| out.write_all(&buf[..n])).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading the input: {e}")),
+        }
+    }
+}
+
+/// Writes to standard output with write(2), unbuffered: no copy in std's stdout buffer.
+fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(rustix::stdio::stdout(), bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Where output goes: standard output, or a file written whole or not at all.
+enum Output {
+    Stdout,
+    /// A temporary file beside the target; renamed over it by `commit`, removed on drop.
+    File {
+        temporary: PathBuf,
+        target: PathBuf,
+        file: Option<File>,
+    },
+}
+
+impl Output {
+    fn create(target: Option<&Path>) -> Result<Output, String> {
+        let Some(target) = target else { return Ok(Output::Stdout) };
+        let name = target.file_name().ok_or_else(|| format!("{}: not a file name", target.display()))?;
+        let mut suffix = [0u8; 6];
+        getrandom(&mut suffix)?;
+        let tag: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let temporary = target.with_file_name(format!(".{}.{tag}.tmp", name.to_string_lossy()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .map_err(at(&temporary, "cannot create"))?;
+        Ok(Output::File { temporary, target: target.to_owned(), file: Some(file) })
+    }
+
+    /// Makes the output final: for a file, flushed to disk and renamed over the target.
+    fn commit(mut self) -> Result<(), String> {
+        if let Output::File { temporary, target, file } = &mut self {
+            let file = file.take().expect("committed once");
+            file.sync_all().map_err(at(temporary, "cannot write"))?;
+            drop(file);
+            fs::rename(&*temporary, &*target).map_err(at(target, "cannot replace"))?;
+            *temporary = PathBuf::new();
+        }
+        Ok(())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout => write_stdout(bytes).map(|()| bytes.len()),
+            Output::File { file, .. } => file.as_mut().expect("not yet committed").write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout => Ok(()),
+            Output::File { file, .. } => file.as_mut().map_or(Ok(()), File::flush),
+        }
+    }
+}
+
+impl Drop for Output {
+    /// An output never committed is removed: a failed run leaves the old file as it was.
+    fn drop(&mut self) {
+        if let Output::File { temporary, .. } = self
+            && !temporary.as_os_str().is_empty()
+        {
+            let _ = fs::remove_file(temporary);
+        }
+    }
+}
+
+fn getrandom(buf: &mut [u8]) -> Result<(), String> {
+    let mut file = File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?;
+    file.read_exact(buf).map_err(|e| format!("/dev/urandom: {e}"))
+}

@@ -1,0 +1,179 @@
+//! `strongroom encrypt | decrypt | keygen | cat` end to end: round trips for every recipient
+//! type, passphrase files, the whole age testkit through `decrypt`, and failures that leave
+//! an existing output file as it was.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+fn strongroom(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin); // a command that fails early stops reading
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+fn ok(out: &Output) -> &Output {
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strongroom-files-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + 1) as u8).collect()
+}
+
+#[test]
+fn keygen_encrypt_decrypt_for_each_recipient_type() {
+    let dir = tempdir("round-trip");
+    for (kind, keygen) in [("x25519", &["keygen", "-o", "x25519.txt"][..]), ("pq", &["keygen", "--pq", "-o", "pq.txt"])]
+    {
+        ok(&strongroom(&dir, keygen, b""));
+        let identity = format!("{kind}.txt");
+        let meta = std::fs::metadata(dir.join(&identity)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{kind}: identity file mode");
+        assert!(!strongroom(&dir, keygen, b"").status.success(), "keygen overwrote {identity}");
+        let recipient =
+            String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", &identity], b"")).stdout.clone()).unwrap();
+        let recipient = recipient.trim();
+        assert!(recipient.starts_with(if kind == "pq" { "age1pq1" } else { "age1" }), "{recipient}");
+        for len in [0, 1, 200_000] {
+            for armor in [&[][..], &["-a"][..]] {
+                let args: Vec<&str> = ["encrypt", "-r", recipient].into_iter().chain(armor.iter().copied()).collect();
+                let sealed = ok(&strongroom(&dir, &args, &plaintext(len))).stdout.clone();
+                let opened = ok(&strongroom(&dir, &["decrypt", "-i", &identity], &sealed)).stdout.clone();
+                assert!(opened == plaintext(len), "{kind}, len {len}, {armor:?}");
+                let via_cat = ok(&strongroom(&dir, &["cat", "-i", &identity], &sealed)).stdout.clone();
+                assert!(via_cat == plaintext(len));
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A passphrase file gives its bytes less one trailing `\n` or `\r\n`; nothing else is
+/// trimmed (the original sedit's silent trimming is not copied).
+#[test]
+fn passphrase_files_drop_one_trailing_newline_and_nothing_else() {
+    let dir = tempdir("passphrase");
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(name), bytes).unwrap();
+        std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write("plain", b"hunter2");
+    write("lf", b"hunter2\n");
+    write("crlf", b"hunter2\r\n");
+    write("space", b"hunter2 \n");
+    let encrypt = ["encrypt", "--passphrase-file", "plain", "--work-factor", "10", "-o", "sealed.age"];
+    ok(&strongroom(&dir, &encrypt, b"the secret"));
+    for same in ["plain", "lf", "crlf"] {
+        let out = ok(&strongroom(&dir, &["decrypt", "--passphrase-file", same, "sealed.age"], b"")).stdout.clone();
+        assert_eq!(out, b"the secret", "{same}");
+    }
+    let out = strongroom(&dir, &["decrypt", "--passphrase-file", "space", "sealed.age"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong key or passphrase"), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A decryption that fails leaves an existing `-o` file as it was, and no temporary file.
+#[test]
+fn a_failed_decryption_leaves_the_old_output_and_nothing_else() {
+    let dir = tempdir("atomic");
+    ok(&strongroom(&dir, &["keygen", "-o", "mine.txt"], b""));
+    ok(&strongroom(&dir, &["keygen", "-o", "other.txt"], b""));
+    let to = String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", "mine.txt"], b"")).stdout.clone()).unwrap();
+    let mut sealed = ok(&strongroom(&dir, &["encrypt", "-r", to.trim()], &plaintext(300_000))).stdout.clone();
+    std::fs::write(dir.join("out"), b"the old file").unwrap();
+    let wrong_key = strongroom(&dir, &["decrypt", "-i", "other.txt", "-o", "out"], &sealed);
+    assert_eq!(wrong_key.status.code(), Some(1));
+    let last = sealed.len() - 1;
+    sealed[last] ^= 1; // the last chunk no longer authenticates, after four that do
+    let tampered = strongroom(&dir, &["decrypt", "-i", "mine.txt", "-o", "out"], &sealed);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&tampered.stderr).contains("discarded"), "{tampered:?}");
+    assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"the old file");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["mine.txt", "other.txt", "out"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The age testkit (`../shared/vectors/age-testkit`) through `strongroom decrypt`: each
+/// vector's identities or passphrases as files; a success prints the plaintext whose
+/// SHA-256 the vector names; every failure exits 1.
+#[test]
+fn the_age_testkit_through_decrypt() {
+    let testkit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/age-testkit");
+    if !testkit.is_dir() {
+        eprintln!("SKIPPED the_age_testkit_through_decrypt: ../shared is absent beside the repo root");
+        return;
+    }
+    let dir = tempdir("testkit");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&testkit).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("README") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let split = bytes.windows(2).position(|w| w == b"\n\n").unwrap();
+        let keys: Vec<(String, String)> = String::from_utf8_lossy(&bytes[..split])
+            .lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        let get = |key: &str| keys.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let mut file = bytes[split + 2..].to_vec();
+        if get("compressed") == Some("zlib") {
+            let mut inflated = Vec::new();
+            flate2::read::ZlibDecoder::new(&file[..]).read_to_end(&mut inflated).unwrap();
+            file = inflated;
+        }
+        let mut args = vec!["decrypt".to_owned()];
+        for (i, (key, value)) in keys.iter().enumerate() {
+            let secret = dir.join(format!("secret-{i}"));
+            std::fs::write(&secret, value).unwrap();
+            std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+            match key.as_str() {
+                "identity" => args.extend(["-i".to_owned(), secret.to_string_lossy().into_owned()]),
+                "passphrase" => args.extend(["--passphrase-file".to_owned(), secret.to_string_lossy().into_owned()]),
+                _ => {}
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = strongroom(&dir, &args, &file);
+        if get("expect") == Some("success") {
+            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            let hash: String = Sha256::digest(&out.stdout).iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(Some(hash.as_str()), get("payload"), "{name}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 115, "{checked}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
