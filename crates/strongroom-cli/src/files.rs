@@ -130,7 +130,17 @@ pub(crate) fn encrypt(args: EncryptArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The largest sedit file read: it is one AEAD message, decrypted whole into protected memory.
+const MAX_SEDIT_FILE: u64 = 1 << 30;
+
 pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
+    let mut input = tri!(open_input(args.input.as_deref()));
+    let mut magic = Vec::with_capacity(8);
+    tri!((&mut input).take(8).read_to_end(&mut magic).map_err(|e| format!("reading the input: {e}")));
+    let input = io::Cursor::new(magic).chain(input);
+    if strongroom::sedit::is_sedit(input.get_ref().0.get_ref()) {
+        return decrypt_sedit(input, &args);
+    }
     let mut identities = Vec::new();
     for path in &args.identities {
         let contents = tri!(read_secret_file(path));
@@ -143,7 +153,6 @@ pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
     } else if args.passphrase || identities.is_empty() {
         identities.push(Identity::passphrase(tri!(ask_passphrase(false))));
     }
-    let input = tri!(open_input(args.input.as_deref()));
     let mut decryptor = tri!(Decryptor::new(input, &identities));
     let mut sink = tri!(Output::create(args.output.as_deref()));
     let mut piece = tri!(LockedBuffer::new(PIECE));
@@ -158,6 +167,25 @@ pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
             Err(e) => return fail(format!("{e}; the output is incomplete and must be discarded")),
         }
     }
+    tri!(sink.commit());
+    ExitCode::SUCCESS
+}
+
+/// A file of the original sedit tool (v1, v2 or v3): one AEAD message, decrypted whole with
+/// a passphrase (never an identity).
+fn decrypt_sedit(mut input: impl Read, args: &DecryptArgs) -> ExitCode {
+    let mut file = Vec::new();
+    tri!((&mut input).take(MAX_SEDIT_FILE + 1).read_to_end(&mut file).map_err(|e| format!("reading the input: {e}")));
+    if file.len() as u64 > MAX_SEDIT_FILE {
+        return fail("a sedit file larger than 1 GiB is refused (it is decrypted whole, into locked memory)");
+    }
+    let passphrase = match &args.passphrase_file {
+        Some(path) => tri!(read_passphrase_file(path)),
+        None => tri!(ask_passphrase(false)),
+    };
+    let plain = tri!(tri!(passphrase.with(|pass| strongroom::sedit::decrypt(&file, pass))));
+    let mut sink = tri!(Output::create(args.output.as_deref()));
+    tri!(tri!(plain.with(|bytes| sink.write_all(bytes))));
     tri!(sink.commit());
     ExitCode::SUCCESS
 }

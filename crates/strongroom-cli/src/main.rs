@@ -68,12 +68,13 @@ enum Cmd {
     /// Encrypt a file as age v1: to recipients (age1…, post-quantum age1pq1…) or with a
     /// passphrase.
     Encrypt(files::EncryptArgs),
-    /// Decrypt an age file (binary or armored) with identity files or a passphrase.
+    /// Decrypt an age file (binary or armored) with identity files or a passphrase, or a
+    /// file of the original sedit tool (v1 to v3) with its passphrase.
     Decrypt(files::DecryptArgs),
     /// Make an age identity (X25519, or post-quantum with --pq), or print the recipients of
     /// one (-y).
     Keygen(files::KeygenArgs),
-    /// Print the plaintext of an age file (as `decrypt` to standard output).
+    /// Print the plaintext of an age or sedit file (as `decrypt` to standard output).
     Cat(files::DecryptArgs),
     /// Internal: commit one deliberate violation so `doctor` can watch the child die.
     #[command(name = "__probe", hide = true)]

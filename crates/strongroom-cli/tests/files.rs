@@ -177,3 +177,33 @@ fn the_age_testkit_through_decrypt() {
     assert!(checked >= 115, "{checked}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The original sedit tool's files (`../shared/vectors/sedit`) through `strongroom cat`.
+#[test]
+fn the_original_sedit_files_through_cat() {
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/sedit");
+    if !vectors.is_dir() {
+        eprintln!("SKIPPED the_original_sedit_files_through_cat: ../shared is absent beside the repo root");
+        return;
+    }
+    let dir = tempdir("sedit");
+    for (name, passphrase) in [
+        ("v1_constructed", "legacy-v1"),
+        ("v2_basic", "correct horse battery staple"),
+        ("v2_unicode", "pässwörd-🔑"),
+        ("v2_empty_plaintext", "a"),
+        ("v3_cheap_params", "pw"),
+    ] {
+        std::fs::write(dir.join("pass"), passphrase).unwrap();
+        std::fs::set_permissions(dir.join("pass"), std::fs::Permissions::from_mode(0o600)).unwrap();
+        let file = vectors.join(format!("{name}.sedit"));
+        let out =
+            ok(&strongroom(&dir, &["cat", "--passphrase-file", "pass", file.to_str().unwrap()], b"")).stdout.clone();
+        assert_eq!(out, std::fs::read(vectors.join(format!("{name}.plaintext"))).unwrap(), "{name}");
+    }
+    std::fs::write(dir.join("pass"), "wrong").unwrap();
+    let file = vectors.join("v3_cheap_params.sedit");
+    let out = strongroom(&dir, &["cat", "--passphrase-file", "pass", file.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

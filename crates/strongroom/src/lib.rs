@@ -107,6 +107,7 @@ pub mod probe;
 #[cfg(doctest)]
 mod readme;
 mod secret;
+pub mod sedit;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub mod sign;
 // The secure stack switches stacks (psm) over pages it maps itself: raw pointers to its
