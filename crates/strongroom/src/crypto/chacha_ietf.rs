@@ -1,6 +1,7 @@
 //! ChaCha20-Poly1305 with a 12-byte nonce (RFC 8439), the AEAD of age's payload and key
-//! wrapping. RustCrypto's, on every platform, on a secure stack; a failed open zeroes its
-//! output. (strongroom's own AEAD is XChaCha20-Poly1305: [`super::aead`].)
+//! wrapping, on a secure stack; a failed open zeroes its output. aws-lc's on Linux (as for
+//! strongroom's own AEAD, XChaCha20-Poly1305: [`super::aead`]), RustCrypto's elsewhere; the
+//! tests check the two against each other.
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
@@ -13,10 +14,19 @@ pub(crate) const NONCE_LEN: usize = 12;
 /// Tag length in bytes.
 pub(crate) const TAG_LEN: usize = 16;
 
-/// The stack a call needs: unoptimised builds instantiate the generic cipher code at the
-/// caller's level (tens of KiB deep), as for the RustCrypto XChaCha backend.
-const STACK: StackSize =
+/// The platform's implementation: aws-lc on Linux, RustCrypto elsewhere (and under Miri).
+#[cfg(all(target_os = "linux", not(miri)))]
+use super::aead_aws_lc::{chacha_open as platform_open, chacha_seal as platform_seal};
+#[cfg(not(all(target_os = "linux", not(miri))))]
+use rust_crypto_open as platform_open;
+#[cfg(not(all(target_os = "linux", not(miri))))]
+use rust_crypto_seal as platform_seal;
+
+/// The stack a call needs. RustCrypto's generic cipher code, instantiated here, runs tens of
+/// KiB deep when unoptimised (as for the RustCrypto XChaCha backend); aws-lc's does not.
+const RUST_CRYPTO_STACK: StackSize =
     if cfg!(all(debug_assertions, unix, not(miri))) { StackSize::Bytes(64 * 1024) } else { StackSize::Crypto };
+const STACK: StackSize = if cfg!(all(target_os = "linux", not(miri))) { StackSize::Crypto } else { RUST_CRYPTO_STACK };
 
 /// Seals `plaintext` into `out` (`plaintext.len() + 16` bytes: ciphertext ‖ tag), with no
 /// associated data (age uses none).
@@ -28,18 +38,7 @@ pub(crate) fn seal(key: &[u8; 32], nonce: &[u8; NONCE_LEN], plaintext: &[u8], ou
     if out.len() != plaintext.len() + TAG_LEN {
         return Err(Error::ApiMisuse("a sealed message is its plaintext and a 16-byte tag"));
     }
-    stack::run_on(STACK, || {
-        // The cipher keeps a copy of the key: on the secure stack, wiped with it (and by the
-        // `zeroize` feature on drop).
-        let cipher = ChaCha20Poly1305::new(key.into());
-        let (body, tag_out) = out.split_at_mut(plaintext.len());
-        let buffer = InOutBuf::new(plaintext, body).map_err(|_| Error::Internal("equal lengths were checked"))?;
-        let tag = cipher
-            .encrypt_inout_detached(<&Nonce>::from(nonce), b"", buffer)
-            .map_err(|_| Error::Internal("RustCrypto refused a length below its limit"))?;
-        tag_out.copy_from_slice(&tag);
-        Ok(())
-    })?
+    stack::run_on(STACK, || platform_seal(key, nonce, plaintext, out))?
 }
 
 /// Opens `sealed` (ciphertext ‖ tag) into `out` (`sealed.len() - 16` bytes). A tag that does
@@ -48,17 +47,42 @@ pub(crate) fn open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], sealed: &[u8], out: 
     if sealed.len() < TAG_LEN || out.len() != sealed.len() - TAG_LEN {
         return Err(Error::ApiMisuse("an opened message is the sealed one without its 16-byte tag"));
     }
-    let opened = stack::run_on(STACK, || {
-        let cipher = ChaCha20Poly1305::new(key.into());
-        let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-        let tag = <&Tag>::try_from(tag).map_err(|_| Error::Internal("the tag is 16 bytes"))?;
-        let buffer = InOutBuf::new(body, out).map_err(|_| Error::Internal("equal lengths were checked"))?;
-        cipher.decrypt_inout_detached(<&Nonce>::from(nonce), b"", buffer, tag).map_err(|_| Error::Crypto)
-    })?;
+    let opened = stack::run_on(STACK, || platform_open(key, nonce, sealed, out))?;
     if opened.is_err() {
         zeroize::Zeroize::zeroize(out);
     }
     opened
+}
+
+/// RustCrypto's seal (lengths checked by the caller, on a secure stack).
+#[cfg_attr(
+    all(target_os = "linux", not(miri), not(test)),
+    expect(dead_code, reason = "the tests' second opinion on Linux")
+)]
+fn rust_crypto_seal(key: &[u8; 32], nonce: &[u8; NONCE_LEN], plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+    // The cipher keeps a copy of the key: on the secure stack, wiped with it (and by the
+    // `zeroize` feature on drop).
+    let cipher = ChaCha20Poly1305::new(key.into());
+    let (body, tag_out) = out.split_at_mut(plaintext.len());
+    let buffer = InOutBuf::new(plaintext, body).map_err(|_| Error::Internal("equal lengths were checked"))?;
+    let tag = cipher
+        .encrypt_inout_detached(<&Nonce>::from(nonce), b"", buffer)
+        .map_err(|_| Error::Internal("RustCrypto refused a length below its limit"))?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
+}
+
+/// RustCrypto's open (lengths checked by the caller, on a secure stack).
+#[cfg_attr(
+    all(target_os = "linux", not(miri), not(test)),
+    expect(dead_code, reason = "the tests' second opinion on Linux")
+)]
+fn rust_crypto_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], sealed: &[u8], out: &mut [u8]) -> Result<()> {
+    let cipher = ChaCha20Poly1305::new(key.into());
+    let (body, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+    let tag = <&Tag>::try_from(tag).map_err(|_| Error::Internal("the tag is 16 bytes"))?;
+    let buffer = InOutBuf::new(body, out).map_err(|_| Error::Internal("equal lengths were checked"))?;
+    cipher.decrypt_inout_detached(<&Nonce>::from(nonce), b"", buffer, tag).map_err(|_| Error::Crypto)
 }
 
 #[cfg(test)]
@@ -80,6 +104,23 @@ mod tests {
             bad[i] ^= 1;
             assert!(matches!(open(&key, &nonce, &bad, &mut out), Err(Error::Crypto)), "byte {i}");
             assert_eq!(out, [0; 24], "a failed open left output behind");
+        }
+    }
+
+    /// The platform's implementation and RustCrypto's agree byte for byte, both ways, at
+    /// lengths around the 64-byte block.
+    #[test]
+    fn the_platform_agrees_with_rust_crypto() {
+        let (key, nonce) = ([0x24; 32], [9; NONCE_LEN]);
+        for len in [0, 1, 63, 64, 65, 1000] {
+            let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let (mut a, mut b) = (vec![0u8; len + TAG_LEN], vec![0u8; len + TAG_LEN]);
+            seal(&key, &nonce, &plain, &mut a).unwrap();
+            stack::run_on(RUST_CRYPTO_STACK, || rust_crypto_seal(&key, &nonce, &plain, &mut b)).unwrap().unwrap();
+            assert_eq!(a, b, "len {len}");
+            let mut out = vec![0u8; len];
+            stack::run_on(RUST_CRYPTO_STACK, || rust_crypto_open(&key, &nonce, &a, &mut out)).unwrap().unwrap();
+            assert_eq!(out, plain);
         }
     }
 
