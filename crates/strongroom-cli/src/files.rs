@@ -82,6 +82,32 @@ pub(crate) struct KeygenArgs {
     input: Option<PathBuf>,
 }
 
+/// Says `message` on standard error if the work it names (a key derivation from a
+/// passphrase) is still running after half a second; dropping it ends the wait.
+struct Progress(Option<std::sync::mpsc::Sender<()>>);
+
+impl Progress {
+    fn after_half_a_second(message: &'static str) -> Progress {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if wait.recv_timeout(std::time::Duration::from_millis(500))
+                == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+            {
+                eprintln!("strongroom: {message}");
+            }
+        });
+        Progress(Some(done))
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(done) = self.0.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("strongroom: {message}");
     ExitCode::FAILURE
@@ -122,7 +148,9 @@ pub(crate) fn encrypt(args: EncryptArgs) -> ExitCode {
     }
     let input = tri!(open_input(args.input.as_deref()));
     let sink = tri!(Output::create(args.output.as_deref()));
+    let progress = Progress::after_half_a_second("deriving the key from the passphrase (scrypt)...");
     let encryptor = if args.armor { Encryptor::armored(sink, &recipients) } else { Encryptor::new(sink, &recipients) };
+    drop(progress);
     let mut encryptor = tri!(encryptor);
     tri!(copy_through_protected_memory(input, &mut encryptor));
     let sink = tri!(encryptor.finish());
@@ -153,7 +181,10 @@ pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
     } else if args.passphrase || identities.is_empty() {
         identities.push(Identity::passphrase(tri!(ask_passphrase(false))));
     }
-    let mut decryptor = tri!(Decryptor::new(input, &identities));
+    let progress = Progress::after_half_a_second("deriving the key from the passphrase (scrypt)...");
+    let decryptor = Decryptor::new(input, &identities);
+    drop(progress);
+    let mut decryptor = tri!(decryptor);
     let mut sink = tri!(Output::create(args.output.as_deref()));
     let mut piece = tri!(LockedBuffer::new(PIECE));
     loop {
@@ -183,7 +214,10 @@ fn decrypt_sedit(mut input: impl Read, args: &DecryptArgs) -> ExitCode {
         Some(path) => tri!(read_passphrase_file(path)),
         None => tri!(ask_passphrase(false)),
     };
-    let plain = tri!(tri!(passphrase.with(|pass| strongroom::sedit::decrypt(&file, pass))));
+    let progress = Progress::after_half_a_second("deriving the key from the passphrase (Argon2id)...");
+    let plain = passphrase.with(|pass| strongroom::sedit::decrypt(&file, pass));
+    drop(progress);
+    let plain = tri!(tri!(plain));
     let mut sink = tri!(Output::create(args.output.as_deref()));
     tri!(tri!(plain.with(|bytes| sink.write_all(bytes))));
     tri!(sink.commit());

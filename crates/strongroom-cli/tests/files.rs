@@ -207,3 +207,113 @@ fn the_original_sedit_files_through_cat() {
     assert_eq!(out.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// SIGKILL at many points of a run writing `-o` (while the input still arrives, and around
+/// the end, when it seals, syncs and renames): the target then holds the old file, or the
+/// whole new one, never a partial one.
+#[test]
+fn a_killed_writer_leaves_the_old_file_or_the_whole_new_one() {
+    let dir = tempdir("sigkill");
+    ok(&strongroom(&dir, &["keygen", "-o", "key.txt"], b""));
+    let to = String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", "key.txt"], b"")).stdout.clone()).unwrap();
+    let data = plaintext(1 << 20);
+    let run = |kill_after: Option<std::time::Duration>| {
+        std::fs::write(dir.join("out"), b"the old file").unwrap();
+        let start = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .current_dir(&dir)
+            .args(["encrypt", "-r", to.trim(), "-o", "out"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let feed = data.clone();
+        let feeder = std::thread::spawn(move || {
+            for piece in feed.chunks(64 * 1024) {
+                if input.write_all(piece).is_err() {
+                    return;
+                }
+            }
+        });
+        if let Some(delay) = kill_after {
+            std::thread::sleep(delay);
+            let _ = child.kill(); // SIGKILL
+        }
+        child.wait().unwrap();
+        feeder.join().unwrap();
+        start.elapsed()
+    };
+    // How long a whole run takes here; then kill at 40 points from the start to past the end.
+    let whole = run(None);
+    let (mut old_kept, mut new_whole) = (0, 0);
+    for i in 0..40u32 {
+        let delay = whole * i / 32;
+        run(Some(delay));
+        let out = std::fs::read(dir.join("out")).unwrap();
+        if out == b"the old file" {
+            old_kept += 1;
+        } else {
+            let opened = ok(&strongroom(&dir, &["decrypt", "-i", "key.txt"], &out)).stdout.clone();
+            assert!(opened == data, "killed after {delay:?}: a partial file replaced the old one");
+            new_whole += 1;
+        }
+    }
+    eprintln!(
+        "SIGKILL at 40 points over {whole:?}: old file kept {old_kept} times, the whole new file {new_whole} times"
+    );
+    assert!(old_kept > 0 && new_whole > 0, "the kills did not cover both sides of the commit");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Decrypting 256 MiB (through pipes, encrypted on the fly) peaks under 32 MiB of resident
+/// memory: the payload is read and released one 64 KiB chunk at a time.
+#[test]
+fn decrypting_256_mib_stays_in_constant_memory() {
+    let dir = tempdir("constant-memory");
+    ok(&strongroom(&dir, &["keygen", "-o", "key.txt"], b""));
+    let to = String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", "key.txt"], b"")).stdout.clone()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_strongroom");
+    let mut encrypt = Command::new(bin)
+        .current_dir(&dir)
+        .args(["encrypt", "-r", to.trim()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut decrypt = Command::new(bin)
+        .current_dir(&dir)
+        .args(["decrypt", "-i", "key.txt"])
+        .stdin(encrypt.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = encrypt.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let block = plaintext(1 << 20);
+        for _ in 0..256 {
+            input.write_all(&block).unwrap();
+        }
+    });
+    let pid = decrypt.id();
+    let mut output = decrypt.stdout.take().unwrap();
+    let (mut total, mut buf, mut peak_kib) = (0usize, vec![0u8; 1 << 16], 0u64);
+    loop {
+        let n = output.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(|v| v.trim().trim_end_matches(" kB"));
+            peak_kib = peak_kib.max(hwm.and_then(|v| v.parse().ok()).unwrap_or(0));
+        }
+    }
+    feeder.join().unwrap();
+    assert!(encrypt.wait().unwrap().success() && decrypt.wait().unwrap().success());
+    assert_eq!(total, 256 << 20);
+    eprintln!("decrypting 256 MiB: peak resident memory {peak_kib} KiB");
+    assert!(peak_kib > 0 && peak_kib < 32 * 1024, "peak resident memory {peak_kib} KiB");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
