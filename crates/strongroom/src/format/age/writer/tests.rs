@@ -99,3 +99,35 @@ fn a_wrong_passphrase_does_not_match() {
     let wrong = Identity::Passphrase(Passphrase::new(locked(b"incorrect horse")));
     assert!(matches!(decrypt(&file, &[wrong]), Err(Error::NoMatchingIdentity)));
 }
+
+/// Every truncation and every bit flip of a small file, binary or armored, to an X25519
+/// recipient or a passphrase, is refused (an error, never a panic, never the plaintext).
+#[test]
+fn every_truncation_and_bit_flip_is_refused() {
+    // The passphrase's work factor is the lowest there is: the flips cost many derivations.
+    let cheap_passphrase = (
+        Identity::Passphrase(Passphrase::new(locked(b"pw"))),
+        Recipient::Passphrase { passphrase: locked(b"pw"), work_factor: 1 },
+    );
+    for (identity, recipient) in [x25519_pair(), cheap_passphrase] {
+        for armored in [false, true] {
+            let file = encrypt(std::slice::from_ref(&recipient), b"a small secret", armored);
+            let identities = std::slice::from_ref(&identity);
+            assert_eq!(decrypt(&file, identities).unwrap(), b"a small secret");
+            for len in 0..file.len() {
+                // An armored file may lose its final newline and stay whole.
+                let whole = armored && len == file.len() - 1;
+                assert!(whole || decrypt(&file[..len], identities).is_err(), "cut to {len}, armored {armored}");
+            }
+            for bit in 0..file.len() * 8 {
+                let mut bad = file.clone();
+                bad[bit / 8] ^= 1 << (bit % 8);
+                if let Ok(opened) = decrypt(&bad, identities) {
+                    // Only armor's tolerated whitespace may change and still open: a flip
+                    // in an outer newline turns it into another whitespace character.
+                    assert!(armored && opened == b"a small secret", "bit {bit} flipped and opened: {opened:?}");
+                }
+            }
+        }
+    }
+}
