@@ -23,18 +23,22 @@ pub(crate) struct NoEcho {
 }
 
 impl NoEcho {
-    /// Opens `/dev/tty`, writes `prompt`, and turns echo off (keeping line editing, and
-    /// echoing the final newline so the cursor moves on).
+    /// Opens `/dev/tty`, turns echo off (keeping line editing, and echoing the final newline
+    /// so the cursor moves on), then writes `prompt`. Echo goes off first, as in getpass(3):
+    /// what is typed once the prompt shows is never echoed, and the flush discards only what
+    /// was typed before it.
     pub(crate) fn open(prompt: &str) -> io::Result<Self> {
-        let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+        let tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
         let saved = tcgetattr(&tty)?;
         let mut quiet = saved.clone();
         quiet.local_modes.remove(LocalModes::ECHO);
         quiet.local_modes.insert(LocalModes::ECHONL);
-        tty.write_all(prompt.as_bytes())?;
-        tty.flush()?;
         tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
-        Ok(NoEcho { tty, saved, restored: false })
+        // From here on, dropping `this` restores the terminal, also if the prompt fails.
+        let mut this = NoEcho { tty, saved, restored: false };
+        this.tty.write_all(prompt.as_bytes())?;
+        this.tty.flush()?;
+        Ok(this)
     }
 
     /// The terminal to read the line from.
