@@ -2,47 +2,16 @@
 //! type, passphrase files, the whole age testkit through `decrypt`, and failures that leave
 //! an existing output file as it was.
 
+mod common;
+
+use common::{ok, plaintext, strongroom, tempdir};
+
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
-
-fn strongroom(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin); // a command that fails early stops reading
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
-}
-
-fn ok(out: &Output) -> &Output {
-    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("strongroom-files-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn plaintext(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 7 + 1) as u8).collect()
-}
 
 #[test]
 fn keygen_encrypt_decrypt_for_each_recipient_type() {
