@@ -3,10 +3,11 @@
 //! Plaintext, passphrases and identities pass only through protected memory here: input is
 //! read straight into a locked buffer, decrypted output is written from one with write(2)
 //! (never through std's buffered stdout), and `-o` files are written whole or not at all
-//! (a temporary file beside the target, renamed over it once complete).
+//! (a temporary file beside the target, synced and renamed over it once complete, then the
+//! directory synced), and never over an existing file without `-f`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -45,6 +46,9 @@ pub(crate) struct EncryptArgs {
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// Overwrite the -o file if it exists.
+    #[arg(short = 'f', long)]
+    force: bool,
     /// The file to encrypt (standard input if none).
     input: Option<PathBuf>,
 }
@@ -63,6 +67,9 @@ pub(crate) struct DecryptArgs {
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// Overwrite the -o file if it exists.
+    #[arg(short = 'f', long)]
+    force: bool,
     /// The file to decrypt (standard input if none).
     input: Option<PathBuf>,
 }
@@ -146,8 +153,11 @@ pub(crate) fn encrypt(args: EncryptArgs) -> ExitCode {
     if recipients.is_empty() {
         return fail("nothing to encrypt to: give -r, -R, -p or --passphrase-file");
     }
+    if args.output.is_none() && !args.armor && io::stdout().is_terminal() {
+        return fail("refusing to write binary ciphertext to a terminal: use -a (armor) or -o FILE");
+    }
     let input = tri!(open_input(args.input.as_deref()));
-    let sink = tri!(Output::create(args.output.as_deref()));
+    let sink = tri!(Output::create(args.output.as_deref(), args.force));
     let progress = Progress::after_half_a_second("deriving the key from the passphrase (scrypt)...");
     let encryptor = if args.armor { Encryptor::armored(sink, &recipients) } else { Encryptor::new(sink, &recipients) };
     drop(progress);
@@ -185,7 +195,7 @@ pub(crate) fn decrypt(args: DecryptArgs) -> ExitCode {
     let decryptor = Decryptor::new(input, &identities);
     drop(progress);
     let mut decryptor = tri!(decryptor);
-    let mut sink = tri!(Output::create(args.output.as_deref()));
+    let mut sink = tri!(Output::create(args.output.as_deref(), args.force));
     let mut piece = tri!(LockedBuffer::new(PIECE));
     loop {
         let read = tri!(piece.with_mut(|buf| decryptor.read(buf)));
@@ -218,7 +228,7 @@ fn decrypt_sedit(mut input: impl Read, args: &DecryptArgs) -> ExitCode {
     let plain = passphrase.with(|pass| strongroom::sedit::decrypt(&file, pass));
     drop(progress);
     let plain = tri!(tri!(plain));
-    let mut sink = tri!(Output::create(args.output.as_deref()));
+    let mut sink = tri!(Output::create(args.output.as_deref(), args.force));
     tri!(tri!(plain.with(|bytes| sink.write_all(bytes))));
     tri!(sink.commit());
     ExitCode::SUCCESS
@@ -354,9 +364,11 @@ fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Where output goes: standard output, or a file written whole or not at all.
+/// Where output goes: standard output, a device or pipe named with `-o` (written directly:
+/// `-o /dev/null` must not replace the device), or a file written whole or not at all.
 enum Output {
     Stdout,
+    Device(File),
     /// A temporary file beside the target; renamed over it by `commit`, removed on drop.
     File {
         temporary: PathBuf,
@@ -366,8 +378,18 @@ enum Output {
 }
 
 impl Output {
-    fn create(target: Option<&Path>) -> Result<Output, String> {
+    /// Standard output, or a temporary file beside `target`; an existing `target` is an error
+    /// unless `force`.
+    fn create(target: Option<&Path>, force: bool) -> Result<Output, String> {
         let Some(target) = target else { return Ok(Output::Stdout) };
+        match fs::metadata(target) {
+            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                let device = OpenOptions::new().write(true).open(target).map_err(at(target, "cannot open"))?;
+                return Ok(Output::Device(device));
+            }
+            Ok(_) if !force => return Err(format!("{} exists: use -f to overwrite it", target.display())),
+            _ => {}
+        }
         let name = target.file_name().ok_or_else(|| format!("{}: not a file name", target.display()))?;
         let mut suffix = [0u8; 6];
         getrandom(&mut suffix)?;
@@ -390,6 +412,9 @@ impl Output {
             drop(file);
             fs::rename(&*temporary, &*target).map_err(at(target, "cannot replace"))?;
             *temporary = PathBuf::new();
+            // The rename is durable once the directory is on disk too.
+            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir, "cannot sync the directory"))?;
         }
         Ok(())
     }
@@ -399,6 +424,7 @@ impl Write for Output {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout => write_stdout(bytes).map(|()| bytes.len()),
+            Output::Device(device) => device.write(bytes),
             Output::File { file, .. } => file.as_mut().expect("not yet committed").write(bytes),
         }
     }
@@ -406,6 +432,7 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout => Ok(()),
+            Output::Device(device) => device.flush(),
             Output::File { file, .. } => file.as_mut().map_or(Ok(()), File::flush),
         }
     }

@@ -75,11 +75,14 @@ fn a_failed_decryption_leaves_the_old_output_and_nothing_else() {
     let to = String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", "mine.txt"], b"")).stdout.clone()).unwrap();
     let mut sealed = ok(&strongroom(&dir, &["encrypt", "-r", to.trim()], &plaintext(300_000))).stdout.clone();
     std::fs::write(dir.join("out"), b"the old file").unwrap();
-    let wrong_key = strongroom(&dir, &["decrypt", "-i", "other.txt", "-o", "out"], &sealed);
+    let refused = strongroom(&dir, &["decrypt", "-i", "mine.txt", "-o", "out"], &sealed);
+    assert_eq!(refused.status.code(), Some(1), "overwrote an existing file without -f");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("-f"), "{refused:?}");
+    let wrong_key = strongroom(&dir, &["decrypt", "-f", "-i", "other.txt", "-o", "out"], &sealed);
     assert_eq!(wrong_key.status.code(), Some(1));
     let last = sealed.len() - 1;
     sealed[last] ^= 1; // the last chunk no longer authenticates, after four that do
-    let tampered = strongroom(&dir, &["decrypt", "-i", "mine.txt", "-o", "out"], &sealed);
+    let tampered = strongroom(&dir, &["decrypt", "-f", "-i", "mine.txt", "-o", "out"], &sealed);
     assert_eq!(tampered.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&tampered.stderr).contains("discarded"), "{tampered:?}");
     assert_eq!(std::fs::read(dir.join("out")).unwrap(), b"the old file");
@@ -191,7 +194,7 @@ fn a_killed_writer_leaves_the_old_file_or_the_whole_new_one() {
         let start = std::time::Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
             .current_dir(&dir)
-            .args(["encrypt", "-r", to.trim(), "-o", "out"])
+            .args(["encrypt", "-f", "-r", to.trim(), "-o", "out"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -284,5 +287,23 @@ fn decrypting_256_mib_stays_in_constant_memory() {
     assert_eq!(total, 256 << 20);
     eprintln!("decrypting 256 MiB: peak resident memory {peak_kib} KiB");
     assert!(peak_kib > 0 && peak_kib < 32 * 1024, "peak resident memory {peak_kib} KiB");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `-o` naming a device or a pipe writes into it; it never replaces it with a file (as a
+/// temporary file renamed over `-o /dev/null` would). Tested on a named pipe of its own.
+#[test]
+fn output_to_a_pipe_writes_into_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempdir("device");
+    ok(&strongroom(&dir, &["keygen", "-o", "key.txt"], b""));
+    let to = String::from_utf8(ok(&strongroom(&dir, &["keygen", "-y", "key.txt"], b"")).stdout.clone()).unwrap();
+    assert!(Command::new("mkfifo").arg(dir.join("pipe")).status().unwrap().success());
+    let pipe = dir.join("pipe");
+    let reader = std::thread::spawn(move || std::fs::read(pipe).unwrap());
+    ok(&strongroom(&dir, &["encrypt", "-r", to.trim(), "-o", "pipe"], b"through the pipe"));
+    let sealed = reader.join().unwrap();
+    assert!(std::fs::metadata(dir.join("pipe")).unwrap().file_type().is_fifo(), "the pipe was replaced");
+    assert_eq!(ok(&strongroom(&dir, &["decrypt", "-i", "key.txt"], &sealed)).stdout, b"through the pipe");
     std::fs::remove_dir_all(&dir).unwrap();
 }
