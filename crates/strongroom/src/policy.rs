@@ -282,6 +282,24 @@ mod tests {
         assert!(!NONE.satisfy(&Policy::STANDARD));
     }
 
+    /// Errors name the protection that could not be applied in words, and the policy field
+    /// that would accept going without it.
+    #[test]
+    fn protections_are_named_in_words() {
+        let names = [
+            (Protection::SecretMemory, "memfd_secret backing", "secret_memory"),
+            (Protection::Lock, "locking into RAM (mlock)", "lock"),
+            (Protection::DumpExclusion, "exclusion from core dumps", "dump_exclusion"),
+            (Protection::ForkExclusion, "exclusion from forked children", "fork_exclusion"),
+        ];
+        for (protection, words, field) in names {
+            assert_eq!(protection.to_string(), words);
+            assert_eq!(protection.policy_field(), field);
+            let message = crate::Error::Unsupported(protection).to_string();
+            assert!(message.contains(words) && message.contains(field), "{message}");
+        }
+    }
+
     #[test]
     fn every_way_of_excluding_forks_satisfies_fork_exclusion() {
         let required = Policy { fork_exclusion: Need::Required, ..Policy::BEST_EFFORT };
