@@ -53,13 +53,11 @@ const ML_KEM_SUCCESS: c_int = 0;
 /// mldsa-native's success code (failure is 0).
 const ML_DSA_SUCCESS: c_int = 1;
 
-// SAFETY: each prototype is copied from strongroom's declarations of the same symbols
-// (crypto/mlkem_aws_lc.rs, crypto/mldsa_aws_lc.rs), which copy them from aws-lc-sys 0.47.0's
-// bundled headers (crypto/fipsmodule/ml_kem/ml_kem.h, crypto/fipsmodule/ml_dsa/ml_dsa.h,
-// include/openssl/curve25519.h, include/openssl/digest.h): pointer and length types and
-// `c_int` returns, under the version-prefixed names that aws-lc-sys 0.47.0 links (the version
-// strongroom pins and this crate resolves to). benches/pq.rs checks their results against
-// strongroom's before measuring.
+// SAFETY: each prototype is copied from strongroom's declarations of the same symbols (crypto/mlkem_aws_lc.rs,
+// crypto/mldsa_aws_lc.rs), which copy them from aws-lc-sys 0.47.0's bundled headers (crypto/fipsmodule/ml_kem/ml_kem.h,
+// crypto/fipsmodule/ml_dsa/ml_dsa.h, include/openssl/curve25519.h, include/openssl/digest.h): pointer and length types
+// and `c_int` returns, under the version-prefixed names that aws-lc-sys 0.47.0 links (the version strongroom pins and
+// this crate resolves to). benches/pq.rs checks their results against strongroom's before measuring.
 unsafe extern "C" {
     // ml_kem.h: 0 on success; the length arguments are in/out.
     #[link_name = "aws_lc_0_47_0_ml_kem_768_keypair_deterministic"]
@@ -129,10 +127,9 @@ pub fn ml_kem_768_keypair(
     dk: &mut [u8; ML_KEM_768_DK_LEN],
 ) {
     let (mut ek_len, mut dk_len) = (ek.len(), dk.len());
-    // SAFETY: `ek` and `dk` are writable for exactly ML-KEM-768's key sizes (their types), which
-    // is what the function writes; `ek_len` and `dk_len` are valid in/out pointers holding
-    // those sizes; `seed` is readable for the 64 bytes read. Distinct borrows, so no overlap;
-    // aws-lc keeps no pointer after returning.
+    // SAFETY: `ek` and `dk` are writable for exactly ML-KEM-768's key sizes (their types), which is what the function
+    // writes; `ek_len` and `dk_len` are valid in/out pointers holding those sizes; `seed` is readable for the 64 bytes
+    // read. Distinct borrows, so no overlap; aws-lc keeps no pointer after returning.
     let rc = unsafe {
         ml_kem_768_keypair_deterministic(ek.as_mut_ptr(), &mut ek_len, dk.as_mut_ptr(), &mut dk_len, seed.as_ptr())
     };
@@ -150,10 +147,9 @@ pub fn ml_kem_768_encapsulate(
     ss: &mut [u8; SHARED_SECRET_LEN],
 ) {
     let (mut ct_len, mut ss_len) = (ct.len(), ss.len());
-    // SAFETY: `ct` is writable for ML-KEM-768's ciphertext size and `ss` for 32 bytes (their
-    // types); the length pointers are valid and hold those sizes; `ek` is readable for the
-    // encapsulation key size and `m` for the 32 bytes read (their types). Outputs are `&mut`,
-    // so they overlap no input; no pointer is kept.
+    // SAFETY: `ct` is writable for ML-KEM-768's ciphertext size and `ss` for 32 bytes (their types); the length
+    // pointers are valid and hold those sizes; `ek` is readable for the encapsulation key size and `m` for the 32 bytes
+    // read (their types). Outputs are `&mut`, so they overlap no input; no pointer is kept.
     let rc = unsafe {
         ml_kem_768_encapsulate_deterministic(
             ct.as_mut_ptr(),
@@ -301,10 +297,9 @@ pub fn ml_dsa_65_keypair(
     pk: &mut [u8; ML_DSA_65_PK_LEN],
     sk: &mut [u8; ML_DSA_65_SK_LEN],
 ) {
-    // SAFETY: `pk` and `sk` are writable for exactly ML-DSA-65's public and private key sizes
-    // (their types; ml_dsa.h's MLDSA65_PUBLIC_KEY_BYTES and MLDSA65_PRIVATE_KEY_BYTES), which is
-    // what the function writes; `seed` is readable for the 32 bytes read. Distinct borrows, so
-    // no overlap; no pointer is kept.
+    // SAFETY: `pk` and `sk` are writable for exactly ML-DSA-65's public and private key sizes (their types; ml_dsa.h's
+    // MLDSA65_PUBLIC_KEY_BYTES and MLDSA65_PRIVATE_KEY_BYTES), which is what the function writes; `seed` is readable
+    // for the 32 bytes read. Distinct borrows, so no overlap; no pointer is kept.
     let rc = unsafe { ml_dsa_65_keypair_internal(pk.as_mut_ptr(), sk.as_mut_ptr(), seed.as_ptr()) };
     assert_eq!(rc, ML_DSA_SUCCESS, "ML-DSA-65 keypair failed");
 }
@@ -328,10 +323,9 @@ pub fn ml_dsa_65_sign(
     prefix[2..2 + ctx.len()].copy_from_slice(ctx);
     let pre = &prefix[..2 + ctx.len()];
     let mut written = 0usize;
-    // SAFETY: `sk` is readable for ML-DSA-65's private key size and `sig` writable for its
-    // signature size (their types; ml_dsa.h's MLDSA65_PRIVATE_KEY_BYTES and
-    // MLDSA65_SIGNATURE_BYTES, what the function reads and writes); `message` and `pre` are
-    // readable for the lengths passed with them; `rnd` for its 32 bytes; `written` is a valid
+    // SAFETY: `sk` is readable for ML-DSA-65's private key size and `sig` writable for its signature size (their types;
+    // ml_dsa.h's MLDSA65_PRIVATE_KEY_BYTES and MLDSA65_SIGNATURE_BYTES, what the function reads and writes); `message`
+    // and `pre` are readable for the lengths passed with them; `rnd` for its 32 bytes; `written` is a valid
     // out-pointer. `sig`, a `&mut`, overlaps no input; no pointer is kept.
     let rc = unsafe {
         ml_dsa_65_sign_internal(
@@ -354,10 +348,10 @@ pub fn ml_dsa_65_verify_ok(pk: &[u8; ML_DSA_65_PK_LEN], message: &[u8], ctx: &[u
     if ctx.len() > ML_DSA_MAX_CONTEXT_LEN {
         return false;
     }
-    // SAFETY: `pk` is readable for ML-DSA-65's public key size (its type; ml_dsa.h's
-    // MLDSA65_PUBLIC_KEY_BYTES, what the function reads); `sig`, `message` and `ctx` are
-    // readable for the lengths passed with them (aws-lc refuses a signature of another length
-    // and a context over 255 bytes, also checked above). Nothing is written; no pointer is kept.
+    // SAFETY: `pk` is readable for ML-DSA-65's public key size (its type; ml_dsa.h's MLDSA65_PUBLIC_KEY_BYTES, what the
+    // function reads); `sig`, `message` and `ctx` are readable for the lengths passed with them (aws-lc refuses a
+    // signature of another length and a context over 255 bytes, also checked above). Nothing is written; no pointer is
+    // kept.
     let rc = unsafe {
         ml_dsa_65_verify(pk.as_ptr(), sig.as_ptr(), sig.len(), message.as_ptr(), message.len(), ctx.as_ptr(), ctx.len())
     };

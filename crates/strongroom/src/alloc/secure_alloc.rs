@@ -129,10 +129,9 @@ pub(crate) fn extend_cloned<T: Clone, A: Allocator>(v: &mut allocator_api2::vec:
     for (slot, value) in spare.iter_mut().zip(src) {
         slot.write(value.clone());
     }
-    // SAFETY: the first `src.len()` slots past `len` were just initialised above (the loop
-    // ran to the end: a panicking `clone` leaves before this line, leaking the clones made
-    // so far in capacity the allocator wipes when the block is freed), and they lie within
-    // the capacity reserved above.
+    // SAFETY: the first `src.len()` slots past `len` were just initialised above (the loop ran to the end: a panicking
+    // `clone` leaves before this line, leaking the clones made so far in capacity the allocator wipes when the block is
+    // freed), and they lie within the capacity reserved above.
     unsafe { v.set_len(len + src.len()) };
     Ok(())
 }
@@ -154,10 +153,9 @@ pub(crate) fn take_last_error() -> Error {
     SecureAlloc::last_error().unwrap_or_else(|| Error::os("allocate", io::ErrorKind::OutOfMemory.into()))
 }
 
-// SAFETY: blocks stay valid until deallocated (pool slots and guarded regions are only
-// released by `deallocate`), are at least `layout.size()` bytes, aligned as asked (pool
-// data sits on 16-byte boundaries; guarded data as argued in `allocate_block`), and a
-// copied allocator value routes every layout to the same place, so any copy may free them.
+// SAFETY: blocks stay valid until deallocated (pool slots and guarded regions are only released by `deallocate`), are
+// at least `layout.size()` bytes, aligned as asked (pool data sits on 16-byte boundaries; guarded data as argued in
+// `allocate_block`), and a copied allocator value routes every layout to the same place, so any copy may free them.
 unsafe impl Allocator for SecureAlloc {
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
         if layout.size() == 0 {

@@ -68,10 +68,9 @@ impl<T> StrictCell<T> {
     pub(crate) fn open_mut(&mut self) -> Result<(&mut T, EndBorrow<'_>)> {
         let value = self.open_exclusive()?;
         let this: &Self = self;
-        // SAFETY: `value` points into the region, not into `self`, so the `&mut T` and the
-        // `&Self` kept for the release never alias. The pages are read-write until the
-        // release runs, and `&mut self`, held by the caller for as long as both returned
-        // values live, rules out any other borrow of the value.
+        // SAFETY: `value` points into the region, not into `self`, so the `&mut T` and the `&Self` kept for the release
+        // never alias. The pages are read-write until the release runs, and `&mut self`, held by the caller for as long
+        // as both returned values live, rules out any other borrow of the value.
         let value = unsafe { &mut *value.as_ptr() };
         Ok((value, EndBorrow::release_of(this)))
     }

@@ -34,10 +34,9 @@ impl Cipher {
 /// Runs `f` with a context of `cipher` keyed with `key`, then cleans the context up.
 fn with_context<R>(cipher: Cipher, key: &[u8; KEY_LEN], f: impl FnOnce(*const ffi::EVP_AEAD_CTX) -> R) -> Result<R> {
     let mut ctx = MaybeUninit::<ffi::EVP_AEAD_CTX>::zeroed();
-    // SAFETY: `ctx` is writable memory for one EVP_AEAD_CTX; the AEAD descriptors are static
-    // aws-lc objects returned by functions without arguments; the key pointer is valid for
-    // KEY_LEN bytes; TAG_LEN is the default tag length both AEADs accept; a null ENGINE is
-    // the documented default.
+    // SAFETY: `ctx` is writable memory for one EVP_AEAD_CTX; the AEAD descriptors are static aws-lc objects returned by
+    // functions without arguments; the key pointer is valid for KEY_LEN bytes; TAG_LEN is the default tag length both
+    // AEADs accept; a null ENGINE is the documented default.
     let ok = unsafe {
         let aead = match cipher {
             Cipher::XChaCha => ffi::EVP_aead_xchacha20_poly1305(),
@@ -95,10 +94,9 @@ fn run_with(
     }
     let mut written = 0usize;
     let ok = with_context(cipher, key, |ctx| {
-        // SAFETY: `ctx` is an initialised context; every pointer is valid for the length
-        // passed with it; `out` has room for `out.len()` bytes (the front door checked it is
-        // the input plus or minus the tag) and, being a `&mut`, does not overlap the inputs;
-        // `written` is a valid out-pointer for the call's duration.
+        // SAFETY: `ctx` is an initialised context; every pointer is valid for the length passed with it; `out` has room
+        // for `out.len()` bytes (the front door checked it is the input plus or minus the tag) and, being a `&mut`,
+        // does not overlap the inputs; `written` is a valid out-pointer for the call's duration.
         unsafe {
             operation(
                 ctx,

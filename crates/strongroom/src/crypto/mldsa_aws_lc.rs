@@ -51,10 +51,9 @@ type Verify = unsafe extern "C" fn(
     ctx_len: usize,
 ) -> c_int;
 
-// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled
-// crypto/fipsmodule/ml_dsa headers (pointer and length types, `c_int` returns), under the
-// version-prefixed name that crate links (pinned to =0.47.0 in Cargo.toml); the Wycheproof
-// and CCTV tests call each one.
+// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled crypto/fipsmodule/ml_dsa headers
+// (pointer and length types, `c_int` returns), under the version-prefixed name that crate links (pinned to =0.47.0 in
+// Cargo.toml); the Wycheproof and CCTV tests call each one.
 unsafe extern "C" {
     #[link_name = "aws_lc_0_47_0_ml_dsa_44_keypair_internal"]
     fn ml_dsa_44_keypair_internal(public_key: *mut u8, private_key: *mut u8, seed: *const u8) -> c_int;
@@ -186,11 +185,10 @@ impl Variant {
         if public_key.len() != self.public_key_len || private_key.len() != self.private_key_len {
             return Err(Error::Internal("ML-DSA key generation was given output buffers of the wrong lengths"));
         }
-        // SAFETY: `public_key` and `private_key` are writable for exactly the lengths this
-        // parameter set's keypair writes (checked above against FIPS 204's sizes, which are
-        // ml_dsa.h's MLDSAxx_PUBLIC_KEY_BYTES and MLDSAxx_PRIVATE_KEY_BYTES); `seed` is
-        // readable for the 32 bytes it reads; being distinct `&mut`/`&` borrows, they do not
-        // overlap. The function keeps no pointer after it returns.
+        // SAFETY: `public_key` and `private_key` are writable for exactly the lengths this parameter set's keypair
+        // writes (checked above against FIPS 204's sizes, which are ml_dsa.h's MLDSAxx_PUBLIC_KEY_BYTES and
+        // MLDSAxx_PRIVATE_KEY_BYTES); `seed` is readable for the 32 bytes it reads; being distinct `&mut`/`&` borrows,
+        // they do not overlap. The function keeps no pointer after it returns.
         let rc = unsafe { (self.keypair)(public_key.as_mut_ptr(), private_key.as_mut_ptr(), seed.as_ptr()) };
         if injected_failure(Operation::Keypair) || rc != SUCCESS {
             zeroize::Zeroize::zeroize(public_key);
@@ -214,13 +212,12 @@ impl Variant {
             return Err(Error::Internal("ML-DSA signing was given buffers of the wrong lengths"));
         }
         let mut written = 0usize;
-        // SAFETY: `private_key` is readable for this parameter set's private-key length and
-        // `signature` writable for its signature length (both checked above against
-        // ml_dsa.h's MLDSAxx_PRIVATE_KEY_BYTES and MLDSAxx_SIGNATURE_BYTES, which is what the
-        // function reads and writes); `message` and `pre` are readable for the lengths passed
-        // with them; `rnd` is readable for its 32 bytes; `written` is a valid out-pointer for
-        // the call. `signature` is a `&mut`, so it overlaps none of the inputs. The function
-        // keeps no pointer after it returns.
+        // SAFETY: `private_key` is readable for this parameter set's private-key length and `signature` writable for
+        // its signature length (both checked above against ml_dsa.h's MLDSAxx_PRIVATE_KEY_BYTES and
+        // MLDSAxx_SIGNATURE_BYTES, which is what the function reads and writes); `message` and `pre` are readable for
+        // the lengths passed with them; `rnd` is readable for its 32 bytes; `written` is a valid out-pointer for the
+        // call. `signature` is a `&mut`, so it overlaps none of the inputs. The function keeps no pointer after it
+        // returns.
         let rc = unsafe {
             (self.sign)(
                 private_key.as_ptr(),
@@ -255,11 +252,10 @@ impl Variant {
         {
             return Err(Error::Internal("ML-DSA verification was given inputs of the wrong lengths"));
         }
-        // SAFETY: `public_key` is readable for this parameter set's public-key length (checked
-        // above against ml_dsa.h's MLDSAxx_PUBLIC_KEY_BYTES, which is what the function
-        // reads); `signature`, `message` and `ctx` are readable for the lengths passed with
-        // them (the function itself refuses a signature of another length and a context over
-        // 255 bytes, both also checked above). Nothing is written; no pointer is kept.
+        // SAFETY: `public_key` is readable for this parameter set's public-key length (checked above against ml_dsa.h's
+        // MLDSAxx_PUBLIC_KEY_BYTES, which is what the function reads); `signature`, `message` and `ctx` are readable
+        // for the lengths passed with them (the function itself refuses a signature of another length and a context
+        // over 255 bytes, both also checked above). Nothing is written; no pointer is kept.
         let rc = unsafe {
             (self.verify)(
                 public_key.as_ptr(),

@@ -26,10 +26,9 @@ type Encapsulate = unsafe extern "C" fn(*mut u8, *mut usize, *mut u8, *mut usize
 /// `ml_kem_*_decapsulate(ss, &ss_len, ct, sk)`.
 type Decapsulate = unsafe extern "C" fn(*mut u8, *mut usize, *const u8, *const u8) -> c_int;
 
-// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled
-// crypto/fipsmodule/ml_kem/ml_kem.h, curve25519 and digest headers (pointer and length
-// types, `c_int` returns), under the version-prefixed name that crate links (pinned to
-// =0.47.0 in Cargo.toml); a test calls each one against independent vectors.
+// SAFETY: each declaration copies its prototype from aws-lc-sys 0.47.0's bundled crypto/fipsmodule/ml_kem/ml_kem.h,
+// curve25519 and digest headers (pointer and length types, `c_int` returns), under the version-prefixed name that crate
+// links (pinned to =0.47.0 in Cargo.toml); a test calls each one against independent vectors.
 unsafe extern "C" {
     // crypto/fipsmodule/ml_kem/ml_kem.h: 0 on success, 1 on failure. The length arguments
     // are in/out: at least the parameter set's size in, the size written out.
@@ -167,10 +166,9 @@ impl MlKem {
         let rc = if injected_failure(&mut [&mut *ek, &mut *dk]) {
             1
         } else {
-            // SAFETY: `ek` and `dk` are writable for exactly the parameter set's key sizes
-            // (checked above), which the function writes and no more; `ek_len` and `dk_len`
-            // are valid in/out pointers holding those sizes; `seed` is readable for the 64
-            // bytes the function reads. aws-lc keeps none of the pointers after returning.
+            // SAFETY: `ek` and `dk` are writable for exactly the parameter set's key sizes (checked above), which the
+            // function writes and no more; `ek_len` and `dk_len` are valid in/out pointers holding those sizes; `seed`
+            // is readable for the 64 bytes the function reads. aws-lc keeps none of the pointers after returning.
             unsafe { (self.keypair)(ek.as_mut_ptr(), &mut ek_len, dk.as_mut_ptr(), &mut dk_len, seed.as_ptr()) }
         };
         if rc != ML_KEM_SUCCESS || ek_len != ek.len() || dk_len != dk.len() {
@@ -196,10 +194,9 @@ impl MlKem {
         let rc = if injected_failure(&mut [&mut *ct, &mut ss[..]]) {
             1
         } else {
-            // SAFETY: `ct` is writable for exactly the parameter set's ciphertext size and
-            // `ss` for 32 bytes (checked above and by its type); the length pointers are
-            // valid and hold those sizes; `ek` is readable for exactly the encapsulation key
-            // size (checked above) and `m` for the 32 bytes read. No pointer is kept.
+            // SAFETY: `ct` is writable for exactly the parameter set's ciphertext size and `ss` for 32 bytes (checked
+            // above and by its type); the length pointers are valid and hold those sizes; `ek` is readable for exactly
+            // the encapsulation key size (checked above) and `m` for the 32 bytes read. No pointer is kept.
             unsafe {
                 (self.encapsulate)(ct.as_mut_ptr(), &mut ct_len, ss.as_mut_ptr(), &mut ss_len, ek.as_ptr(), m.as_ptr())
             }

@@ -100,10 +100,10 @@ struct Entry {
 /// Wipes a row's value, of the type it was registered with: `finish_purge::<S>`.
 type FinishPurge = unsafe fn(&Entry, NonNull<()>);
 
-// SAFETY: `state` and `value` are atomics. `finish` is written only by the owner that is
-// about to publish the row (before its Release store of `value`), when no purge can be
-// reading it: purges read it only after an Acquire load of a non-null `value`, and the row
-// is handed to a new owner only after its previous owner waited out every running purge.
+// SAFETY: `state` and `value` are atomics. `finish` is written only by the owner that is about to publish the row
+// (before its Release store of `value`), when no purge can be reading it: purges read it only after an Acquire load of
+// a non-null `value`, and the row is handed to a new owner only after its previous owner waited out every running
+// purge.
 unsafe impl Sync for Entry {}
 
 impl Entry {
@@ -160,11 +160,10 @@ impl Entry {
 unsafe fn finish_purge<S: Wipe>(entry: &Entry, value: NonNull<()>) {
     if entry.state.compare_exchange(PENDING, PURGED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
         let value = value.as_ptr().cast::<UnsafeCell<S>>();
-        // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state
-        // went from "pending, no borrows" to "purged": no borrow exists and none can start
-        // (`acquire` fails once PENDING or PURGED is set), and the owner is not dropping it
-        // (it waits for running purges, and a deferred wipe runs inside a borrow the owner
-        // gave out), so this `&mut` is the only access to the value while it lives.
+        // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state went from "pending, no
+        // borrows" to "purged": no borrow exists and none can start (`acquire` fails once PENDING or PURGED is set),
+        // and the owner is not dropping it (it waits for running purges, and a deferred wipe runs inside a borrow the
+        // owner gave out), so this `&mut` is the only access to the value while it lives.
         unsafe { (*UnsafeCell::raw_get(value)).wipe() }
     }
 }
