@@ -1,0 +1,124 @@
+//! Enclaves: a secret kept encrypted under the process key, named by a `strongroom_enclave`.
+
+use std::ffi::{c_int, c_void};
+
+use strongroom::{Enclave, SecretVec};
+
+use crate::boundary::{call, optional_out, out};
+use crate::buffer::{Secret, publish, strongroom_buffer, strongroom_read_fn};
+use crate::handles;
+use crate::status::{Failure, STRONGROOM_E_NULL_POINTER, strongroom_status};
+
+/// A handle to an enclave. Copying it copies the name, not the secret.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct strongroom_enclave {
+    /// The handle's number; 0 is never a live handle.
+    pub id: u64,
+}
+
+/// Seals the buffer's bytes into a new enclave and destroys the buffer (as memguard's
+/// `Seal` does). On failure the buffer is left as it was. Thread-safe.
+///
+/// # Safety
+/// `out` must be NULL or point to writable memory for one handle.
+///
+/// ```c
+/// strongroom_enclave sealed;
+/// strongroom_enclave_seal(key, &sealed); /* key is gone; its bytes are in `sealed` */
+/// ```
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn strongroom_enclave_seal(
+    buffer: strongroom_buffer,
+    out: *mut strongroom_enclave,
+) -> strongroom_status {
+    call(|| {
+        // SAFETY: `out` is NULL or writable for one handle (this function's contract).
+        let out = unsafe { self::out(out, "out") }?;
+        let enclave = handles::with(buffer.id, |secret: &mut Secret| {
+            // A protected copy to seal from (Enclave::new wipes its source), so the buffer
+            // stays whole if sealing fails and a frozen buffer can be sealed too.
+            let mut copy = SecretVec::with_capacity(secret.len())?;
+            secret.with(|bytes| copy.extend_from_slice(bytes))??;
+            Ok(copy.with_mut(Enclave::new)??)
+        })?;
+        let id = handles::insert(enclave)?;
+        drop(handles::remove::<Secret>(buffer.id)?);
+        out.set(strongroom_enclave { id });
+        Ok(())
+    })
+}
+
+/// Decrypts the enclave into a new guarded, frozen buffer. Fails with `STRONGROOM_E_DECRYPT`
+/// if its ciphertext was altered and `STRONGROOM_E_DESTROYED` after `strongroom_purge`.
+/// Thread-safe.
+///
+/// # Safety
+/// `out` must be NULL or point to writable memory for one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn strongroom_enclave_open(
+    enclave: strongroom_enclave,
+    out: *mut strongroom_buffer,
+) -> strongroom_status {
+    call(|| {
+        // SAFETY: `out` is NULL or writable for one handle (this function's contract).
+        let out = unsafe { self::out(out, "out") }?;
+        let opened = handles::with(enclave.id, |enclave: &mut Enclave| Ok(enclave.open()?))?;
+        publish(Secret::Guarded(opened), out)
+    })
+}
+
+/// Decrypts the enclave into pooled protected memory, lends the plaintext to `f` as
+/// `strongroom_buffer_with` does, and wipes it when `f` returns: the cheapest way to use an
+/// enclave's secret for a moment. Thread-safe.
+///
+/// # Safety
+/// `f` must be a function of this signature that returns normally; `result` must be NULL or
+/// point to a writable `int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn strongroom_enclave_with(
+    enclave: strongroom_enclave,
+    f: strongroom_read_fn,
+    ctx: *mut c_void,
+    result: *mut c_int,
+) -> strongroom_status {
+    call(|| {
+        // SAFETY: `result` is NULL or a writable int (this function's contract).
+        let result = unsafe { optional_out(result, "result") }?;
+        let f = f.ok_or_else(|| Failure::new(STRONGROOM_E_NULL_POINTER, "f is NULL"))?;
+        let returned = handles::with(enclave.id, |enclave: &mut Enclave| {
+            // SAFETY: `f` has this signature and returns normally (the contract); the
+            // plaintext is valid for `len` bytes until it returns.
+            Ok(enclave.with(|bytes| unsafe { f(ctx, bytes.as_ptr(), bytes.len()) })?)
+        })?;
+        if let Some(result) = result {
+            result.set(returned);
+        }
+        Ok(())
+    })
+}
+
+/// Writes the length of the enclave's plaintext to `*len`. Thread-safe.
+///
+/// # Safety
+/// `len` must be NULL or point to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn strongroom_enclave_len(enclave: strongroom_enclave, len: *mut usize) -> strongroom_status {
+    call(|| {
+        // SAFETY: `len` is NULL or writable (this function's contract).
+        let len = unsafe { out(len, "len") }?;
+        len.set(handles::with(enclave.id, |enclave: &mut Enclave| Ok(enclave.size()))?);
+        Ok(())
+    })
+}
+
+/// Frees the enclave (its ciphertext). Destroying it again is `STRONGROOM_E_INVALID_HANDLE`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn strongroom_enclave_destroy(enclave: strongroom_enclave) -> strongroom_status {
+    call(|| {
+        drop(handles::remove::<Enclave>(enclave.id)?);
+        Ok(())
+    })
+}
