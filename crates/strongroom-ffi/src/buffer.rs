@@ -63,7 +63,8 @@ pub(crate) enum Secret {
     Guarded(LockedBuffer),
 }
 
-const ZEROS: [u8; 256] = [0; 256];
+// Zeros to extend from: one call per 4 KiB (each `extend_from_slice` opens the vector once).
+const ZEROS: [u8; 4096] = [0; 4096];
 
 impl Secret {
     /// `len` zero bytes, pooled when small unless `flags` ask for a guarded region.
@@ -75,8 +76,11 @@ impl Secret {
             return Ok(Secret::Guarded(LockedBuffer::new(len)?));
         }
         let mut vec = SecretVec::with_capacity(len)?;
-        while vec.len() < len {
-            vec.extend_from_slice(&ZEROS[..ZEROS.len().min(len - vec.len())])?;
+        let mut filled = 0; // counted here: each `vec.len()` is a borrow of the secret
+        while filled < len {
+            let more = ZEROS.len().min(len - filled);
+            vec.extend_from_slice(&ZEROS[..more])?;
+            filled += more;
         }
         Ok(Secret::Pooled(vec))
     }

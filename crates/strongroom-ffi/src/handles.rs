@@ -13,6 +13,7 @@
 //! No call holds two slots of the same kind at once, and calls that hold two slots take
 //! them in the order of [`Kind`], so the locks cannot deadlock.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
@@ -171,19 +172,54 @@ fn invalid() -> Failure {
     Failure::new(STRONGROOM_E_INVALID_HANDLE, "the handle was destroyed, or never existed")
 }
 
+/// Freed slots this thread may reuse without taking [`FREE`]'s lock: the common
+/// create-use-destroy pattern then costs one lock (the slot's) per call. Returned to the
+/// shared list beyond [`LOCAL_FREE_MAX`], and when the thread exits.
+struct LocalFree(Vec<u32>);
+
+const LOCAL_FREE_MAX: usize = 64;
+
+impl Drop for LocalFree {
+    fn drop(&mut self) {
+        lock(&FREE).free.extend(self.0.drain(..));
+    }
+}
+
+thread_local!(static LOCAL_FREE: RefCell<LocalFree> = const { RefCell::new(LocalFree(Vec::new())) });
+
+fn take_index() -> Result<u32, Failure> {
+    // `try_with` fails only while this thread's locals are being destroyed: use the shared list.
+    if let Some(index) = LOCAL_FREE.try_with(|local| local.borrow_mut().0.pop()).ok().flatten() {
+        return Ok(index);
+    }
+    let mut list = lock(&FREE);
+    if let Some(index) = list.free.pop_front() {
+        return Ok(index);
+    }
+    if (list.next as usize) < CHUNKS * CHUNK_LEN {
+        list.next += 1;
+        return Ok(list.next - 1);
+    }
+    Err(Failure::new(STRONGROOM_E_TOO_MANY_HANDLES, "every handle is taken"))
+}
+
+fn put_index(index: u32) {
+    let kept = LOCAL_FREE.try_with(|local| {
+        let mut local = local.borrow_mut();
+        local.0.push(index);
+        if local.0.len() > LOCAL_FREE_MAX {
+            let half = local.0.len() / 2;
+            lock(&FREE).free.extend(local.0.drain(..half));
+        }
+    });
+    if kept.is_err() {
+        lock(&FREE).free.push_back(index);
+    }
+}
+
 /// Puts `value` in a free slot and returns its handle.
 pub(crate) fn insert<T: Handled>(value: T) -> Result<u64, Failure> {
-    let index = {
-        let mut list = lock(&FREE);
-        match list.free.pop_front() {
-            Some(index) => index,
-            None if (list.next as usize) < CHUNKS * CHUNK_LEN => {
-                list.next += 1;
-                list.next - 1
-            }
-            None => return Err(Failure::new(STRONGROOM_E_TOO_MANY_HANDLES, "every handle is taken")),
-        }
-    };
+    let index = take_index()?;
     let mut state = lock(&new_slot(index).state);
     state.object = Some(value.into_object());
     Ok(encode(T::KIND, state.generation, index))
@@ -261,7 +297,7 @@ pub(crate) fn remove<T: Handled>(handle: u64) -> Result<T, Failure> {
     };
     // A retired slot is never handed out again, so no handle to it can come back to life.
     if !retired {
-        lock(&FREE).free.push_back(index);
+        put_index(index);
     }
     T::take(object).ok_or_else(invalid)
 }
