@@ -164,13 +164,14 @@ typedef struct strongroom_buffer {
 } strongroom_buffer;
 
 // Lends a secret's bytes to a callback for reading: `data` and `len` are valid only during
-// the call. The return value is handed back to the caller of the lending function.
+// the call (`data` is NULL when `len` is 0). The return value is handed back to the caller
+// of the lending function.
 typedef int (*strongroom_read_fn)(void *ctx,
                                   const uint8_t *data,
                                   size_t len);
 
 // Lends a secret's bytes to a callback for reading and writing: `data` and `len` are valid
-// only during the call.
+// only during the call (`data` is NULL when `len` is 0).
 typedef int (*strongroom_write_fn)(void *ctx,
                                    uint8_t *data,
                                    size_t len);
@@ -587,8 +588,9 @@ strongroom_status strongroom_enclave_destroy(struct strongroom_enclave enclave);
 struct strongroom_kdf_params strongroom_kdf_params_default(void);
 
 // Derives a 32-byte key from the passphrase in a buffer and `salt` (8 to 64 bytes) into a
-// new guarded, frozen buffer. `params` NULL means the defaults; parameters beyond the limits
-// are `STRONGROOM_E_LIMIT`, refused before any work. The passphrase buffer is left as it
+// new guarded, frozen buffer. `params` NULL means the defaults; parameters beyond the limits,
+// and a salt shorter than 8 or longer than 64 bytes, are `STRONGROOM_E_LIMIT`, refused before
+// any work. The passphrase buffer is left as it
 // is. Thread-safe; the derivation takes its time and memory (64 MiB by default).
 //
 // # Safety

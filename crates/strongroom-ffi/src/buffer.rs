@@ -46,12 +46,13 @@ pub const STRONGROOM_PROTECTION_CANARY: u32 = 1 << 5;
 pub const STRONGROOM_PROTECTION_FROZEN: u32 = 1 << 6;
 
 /// Lends a secret's bytes to a callback for reading: `data` and `len` are valid only during
-/// the call. The return value is handed back to the caller of the lending function.
+/// the call (`data` is NULL when `len` is 0). The return value is handed back to the caller
+/// of the lending function.
 #[allow(non_camel_case_types)]
 pub type strongroom_read_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, data: *const u8, len: usize) -> c_int>;
 
 /// Lends a secret's bytes to a callback for reading and writing: `data` and `len` are valid
-/// only during the call.
+/// only during the call (`data` is NULL when `len` is 0).
 #[allow(non_camel_case_types)]
 pub type strongroom_write_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, data: *mut u8, len: usize) -> c_int>;
 
@@ -139,6 +140,16 @@ impl Secret {
         .filter(|(on, _)| *on)
         .fold(0, |bits, (_, bit)| bits | bit)
     }
+}
+
+/// The pointer a callback gets: NULL for an empty secret (Rust's dangling pointer for an
+/// empty slice is no address a C or Go caller should see).
+pub(crate) fn lent(bytes: &[u8]) -> *const u8 {
+    if bytes.is_empty() { std::ptr::null() } else { bytes.as_ptr() }
+}
+
+fn lent_mut(bytes: &mut [u8]) -> *mut u8 {
+    if bytes.is_empty() { std::ptr::null_mut() } else { bytes.as_mut_ptr() }
 }
 
 /// Puts a new secret in the table and writes its handle.
@@ -326,7 +337,7 @@ pub unsafe extern "C" fn strongroom_buffer_with(
         let returned = handles::with(buffer.id, |secret: &mut Secret| {
             // SAFETY: `f` has this signature and returns normally (the contract); `data` is
             // valid for `len` bytes until it returns, as the slot stays locked meanwhile.
-            secret.with(|bytes| unsafe { f(ctx, bytes.as_ptr(), bytes.len()) })
+            secret.with(|bytes| unsafe { f(ctx, lent(bytes), bytes.len()) })
         })?;
         if let Some(result) = result {
             result.set(returned);
@@ -354,7 +365,7 @@ pub unsafe extern "C" fn strongroom_buffer_with_mut(
         let returned = handles::with(buffer.id, |secret: &mut Secret| {
             // SAFETY: as in strongroom_buffer_with, and the bytes are writable and lent to
             // nobody else while the slot is locked.
-            secret.with_mut(|bytes| unsafe { f(ctx, bytes.as_mut_ptr(), bytes.len()) })
+            secret.with_mut(|bytes| unsafe { f(ctx, lent_mut(bytes), bytes.len()) })
         })?;
         if let Some(result) = result {
             result.set(returned);

@@ -36,15 +36,19 @@ pub unsafe extern "C" fn strongroom_enclave_seal(
     call(|| {
         // SAFETY: `out` is NULL or writable for one handle (this function's contract).
         let out = unsafe { self::out(out, "out") }?;
-        let enclave = handles::with(buffer.id, |secret: &mut Secret| {
+        // The enclave is made and published, and the buffer taken, under the buffer's lock:
+        // no other thread can destroy or seal the buffer in between (which would leave an
+        // enclave nobody holds). Taking a fresh enclave slot meanwhile cannot deadlock: no
+        // call waits on a slot that is not yet handed out.
+        let (consumed, id) = handles::remove_after(buffer.id, |secret: &mut Secret| {
             // A protected copy to seal from (Enclave::new wipes its source), so the buffer
             // stays whole if sealing fails and a frozen buffer can be sealed too.
             let mut copy = SecretVec::with_capacity(secret.len())?;
             secret.with(|bytes| copy.extend_from_slice(bytes))??;
-            Ok(copy.with_mut(Enclave::new)??)
+            let enclave = copy.with_mut(Enclave::new)??;
+            handles::insert(enclave)
         })?;
-        let id = handles::insert(enclave)?;
-        drop(handles::remove::<Secret>(buffer.id)?);
+        drop(consumed);
         out.set(strongroom_enclave { id });
         Ok(())
     })
@@ -90,7 +94,7 @@ pub unsafe extern "C" fn strongroom_enclave_with(
         let returned = handles::with(enclave.id, |enclave: &mut Enclave| {
             // SAFETY: `f` has this signature and returns normally (the contract); the
             // plaintext is valid for `len` bytes until it returns.
-            Ok(enclave.with(|bytes| unsafe { f(ctx, bytes.as_ptr(), bytes.len()) })?)
+            Ok(enclave.with(|bytes| unsafe { f(ctx, crate::buffer::lent(bytes), bytes.len()) })?)
         })?;
         if let Some(result) = result {
             result.set(returned);

@@ -39,9 +39,9 @@ pub(crate) enum Object {
     Buffer(crate::buffer::Secret),
     Enclave(strongroom::Enclave),
     AeadKey(Box<strongroom::aead::Key>),
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", not(miri)))]
     KemKey(Box<crate::kem::KemKey>),
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", not(miri)))]
     SigningKey(Box<crate::sign::MlDsa65Key>),
 }
 
@@ -51,9 +51,9 @@ impl Object {
             Object::Buffer(_) => Kind::Buffer,
             Object::Enclave(_) => Kind::Enclave,
             Object::AeadKey(_) => Kind::AeadKey,
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", not(miri)))]
             Object::KemKey(_) => Kind::KemKey,
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", not(miri)))]
             Object::SigningKey(_) => Kind::SigningKey,
         }
     }
@@ -99,8 +99,8 @@ macro_rules! handled {
 handled!(Buffer => crate::buffer::Secret);
 handled!(Enclave => strongroom::Enclave);
 handled!(AeadKey => Box<strongroom::aead::Key>);
-handled!(#[cfg(target_os = "linux")] KemKey => Box<crate::kem::KemKey>);
-handled!(#[cfg(target_os = "linux")] SigningKey => Box<crate::sign::MlDsa65Key>);
+handled!(#[cfg(all(target_os = "linux", not(miri)))] KemKey => Box<crate::kem::KemKey>);
+handled!(#[cfg(all(target_os = "linux", not(miri)))] SigningKey => Box<crate::sign::MlDsa65Key>);
 
 const CHUNK_BITS: u32 = 12;
 const CHUNK_LEN: usize = 1 << CHUNK_BITS;
@@ -288,66 +288,91 @@ pub(crate) fn with<T: Handled, R>(handle: u64, f: impl FnOnce(&mut T) -> Result<
 
 /// Takes the object out of its slot: the handle is dead from here on.
 pub(crate) fn remove<T: Handled>(handle: u64) -> Result<T, Failure> {
+    remove_after(handle, |_: &mut T| Ok(())).map(|(value, ())| value)
+}
+
+/// Runs `f` on the object and, if it succeeds, takes the object out of its slot under the
+/// same lock: no other call can use or destroy the object between the two (a seal that
+/// consumes its buffer, for one). If `f` fails, the object stays where it was.
+pub(crate) fn remove_after<T: Handled, R>(
+    handle: u64,
+    f: impl FnOnce(&mut T) -> Result<R, Failure>,
+) -> Result<(T, R), Failure> {
     let (_, _, index) = decode(handle);
-    let (object, retired) = {
+    let (object, result, retired) = {
         let mut held = hold::<T>(handle)?;
+        let result = f(held.state.object.as_mut().and_then(T::from_object).ok_or_else(invalid)?)?;
         let object = held.state.object.take().ok_or_else(invalid)?;
         held.state.generation += 1;
-        (object, held.state.generation > MAX_GENERATION)
+        (object, result, held.state.generation > MAX_GENERATION)
     };
     // A retired slot is never handed out again, so no handle to it can come back to life.
     if !retired {
         put_index(index);
     }
-    T::take(object).ok_or_else(invalid)
+    Ok((T::take(object).ok_or_else(invalid)?, result))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buffer::Secret;
+
+    fn secret(len: usize) -> Secret {
+        Secret::zeroed(len, 0).unwrap()
+    }
+
+    fn len_of(handle: u64) -> Result<usize, Failure> {
+        with(handle, |s: &mut Secret| Ok(s.len()))
+    }
 
     #[test]
     fn handles_are_checked_for_generation_kind_and_range() {
-        let enclave = strongroom::Enclave::new(&mut [1, 2, 3]).unwrap();
-        let h = insert(enclave).unwrap();
+        let h = insert(secret(3)).unwrap();
         assert_ne!(h, 0);
-        assert!(with::<strongroom::Enclave, _>(h, |e| Ok(e.size())).is_ok());
-        let wrong = with::<crate::buffer::Secret, _>(h, |_| Ok(())).unwrap_err();
+        assert_eq!(len_of(h).ok(), Some(3));
+        let wrong = with(h, |_: &mut strongroom::Enclave| Ok(())).unwrap_err();
         assert_eq!(wrong.status, STRONGROOM_E_WRONG_HANDLE_TYPE);
         // The same slot and generation under another kind's tag is a forgery.
-        let forged = (h & !(0xFF << 56)) | (Kind::Buffer as u64) << 56;
-        assert_eq!(with::<strongroom::Enclave, _>(forged, |_| Ok(())).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
-        remove::<strongroom::Enclave>(h).unwrap();
-        assert_eq!(remove::<strongroom::Enclave>(h).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
-        for bogus in [0, u64::MAX, 1 << 40, h + 1] {
-            assert_eq!(
-                with::<strongroom::Enclave, _>(bogus, |_| Ok(())).unwrap_err().status,
-                STRONGROOM_E_INVALID_HANDLE
-            );
+        let forged = (h & !(0xFF << 56)) | (Kind::Enclave as u64) << 56;
+        assert_eq!(len_of(forged).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
+        remove::<Secret>(h).unwrap();
+        assert_eq!(remove::<Secret>(h).err().map(|f| f.status), Some(STRONGROOM_E_INVALID_HANDLE));
+        for bogus in [0, u64::MAX, 1 << 40, h + 1, h] {
+            assert_eq!(len_of(bogus).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
         }
     }
 
     #[test]
     fn a_reentrant_call_is_busy_not_a_deadlock() {
-        let h = insert(strongroom::Enclave::new(&mut [7; 4]).unwrap()).unwrap();
-        let inner = with::<strongroom::Enclave, _>(h, |_| Ok(with::<strongroom::Enclave, _>(h, |_| Ok(())))).unwrap();
+        let h = insert(secret(4)).unwrap();
+        let inner = with(h, |_: &mut Secret| Ok(len_of(h))).unwrap();
         assert_eq!(inner.unwrap_err().status, STRONGROOM_E_BUSY);
-        assert_eq!(remove::<strongroom::Enclave>(h).map(|e| e.size()).ok(), Some(4));
+        assert_eq!(len_of(h).ok(), Some(4), "the slot is free again after the outer call");
+        assert_eq!(remove::<Secret>(h).map(|s| s.len()).ok(), Some(4));
     }
 
     #[test]
-    fn a_slot_is_not_handed_out_again_with_an_old_generation() {
-        let first = insert(strongroom::Enclave::new(&mut [1]).unwrap()).unwrap();
-        remove::<strongroom::Enclave>(first).unwrap();
-        let mut later = Vec::new();
-        for _ in 0..8 {
-            let h = insert(strongroom::Enclave::new(&mut [2]).unwrap()).unwrap();
-            assert_ne!(h, first);
-            later.push(h);
-        }
-        assert_eq!(with::<strongroom::Enclave, _>(first, |_| Ok(())).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
+    fn a_slot_is_never_handed_out_again_under_an_old_handle() {
+        let first = insert(secret(1)).unwrap();
+        remove::<Secret>(first).unwrap();
+        let later: Vec<u64> = (0..8).map(|_| insert(secret(2)).unwrap()).collect();
+        assert!(!later.contains(&first));
+        assert_eq!(len_of(first).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
         for h in later {
-            remove::<strongroom::Enclave>(h).unwrap();
+            remove::<Secret>(h).unwrap();
+        }
+    }
+
+    #[test]
+    fn threads_racing_to_destroy_one_handle_have_one_winner() {
+        for _ in 0..20 {
+            let h = insert(secret(8)).unwrap();
+            let wins: usize = std::thread::scope(|scope| {
+                let racers: Vec<_> = (0..4).map(|_| scope.spawn(move || remove::<Secret>(h).is_ok())).collect();
+                racers.into_iter().map(|r| usize::from(r.join().unwrap())).sum()
+            });
+            assert_eq!(wins, 1);
         }
     }
 }

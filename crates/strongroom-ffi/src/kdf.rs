@@ -30,8 +30,9 @@ pub extern "C" fn strongroom_kdf_params_default() -> strongroom_kdf_params {
 }
 
 /// Derives a 32-byte key from the passphrase in a buffer and `salt` (8 to 64 bytes) into a
-/// new guarded, frozen buffer. `params` NULL means the defaults; parameters beyond the limits
-/// are `STRONGROOM_E_LIMIT`, refused before any work. The passphrase buffer is left as it
+/// new guarded, frozen buffer. `params` NULL means the defaults; parameters beyond the limits,
+/// and a salt shorter than 8 or longer than 64 bytes, are `STRONGROOM_E_LIMIT`, refused before
+/// any work. The passphrase buffer is left as it
 /// is. Thread-safe; the derivation takes its time and memory (64 MiB by default).
 ///
 /// # Safety

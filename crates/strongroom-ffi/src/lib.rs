@@ -36,32 +36,39 @@
 //! ```
 // The C names (strongroom_buffer, ...) are the API.
 #![allow(non_camel_case_types)]
+#![cfg_attr(
+    not(all(target_os = "linux", not(miri))),
+    allow(
+        dead_code,
+        reason = "the helpers the KEM, signature and age functions share are Linux-only, like those functions"
+    )
+)]
 
 mod boundary;
 mod handles;
 mod status;
 
 mod aead;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 mod age;
 mod buffer;
 mod enclave;
 mod kdf;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 mod kem;
 mod process;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 mod sign;
 
 pub use aead::*;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 pub use age::*;
 pub use buffer::*;
 pub use enclave::*;
 pub use kdf::{strongroom_kdf_derive, strongroom_kdf_params, strongroom_kdf_params_default};
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 pub use kem::*;
 pub use process::*;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 pub use sign::*;
 pub use status::*;

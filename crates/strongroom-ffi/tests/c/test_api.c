@@ -47,6 +47,10 @@ static int fill_ab(void *ctx, uint8_t *data, size_t len) {
   for (size_t i = 0; i < len; i++) data[i] = (uint8_t)(i % 2 ? 'b' : 'a');
   return 7;
 }
+static int data_is_null(void *ctx, const uint8_t *data, size_t len) {
+  (void)ctx;
+  return data == NULL && len == 0;
+}
 static int reenter_destroy(void *ctx, const uint8_t *data, size_t len) {
   (void)data; (void)len;
   return strongroom_buffer_destroy(*(strongroom_buffer *)ctx);
@@ -146,6 +150,8 @@ static void test_buffers(uint32_t flags) {
   OK(strongroom_buffer_len(b, &len));
   CHECK(len == 0);
   OK(strongroom_buffer_read(b, 0, NULL, 0));
+  OK(strongroom_buffer_with(b, data_is_null, NULL, &result)); /* an empty secret is lent as NULL */
+  CHECK(result == 1);
   OK(strongroom_buffer_destroy(b));
 }
 
