@@ -1,0 +1,3 @@
+module strongroom.example/strongroom
+
+go 1.19
