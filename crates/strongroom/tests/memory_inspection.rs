@@ -3,8 +3,8 @@
 //! A child (this test binary, re-run) holds known markers in every kind of protected object:
 //! a guarded `LockedBuffer`, a frozen one, a strict `SecretBox`, a pooled `SecretBox`,
 //! `SecretVec` and `SecretString`, an opened `Enclave`, a passphrase and the key the KDF
-//! derives from it, an AEAD key, a `Stream` in the middle of a write, and ML-KEM-768 and
-//! ML-DSA-65 secret keys. As controls it holds markers in a plain `Vec` and `String`. The
+//! derives from it, an AEAD key, a `Stream` in the middle of a write, ML-KEM-768 and
+//! ML-DSA-65 secret keys, and an age file's passphrase and decrypted plaintext. As controls it holds markers in a plain `Vec` and `String`. The
 //! parent, as root, reads the child's memory with `/proc/PID/mem`, `process_vm_readv`,
 //! `ptrace(PTRACE_PEEKDATA)`, gdb's `gcore` (with `set dump-excluded-mappings on`) and a
 //! kernel core dump.
@@ -74,6 +74,8 @@ const PROTECTED: &[(u8, usize, &str)] = &[
     (10, 100, "Stream plaintext mid-write"),
     (11, 64, "ML-KEM-768 seed"),
     (12, 32, "ML-DSA-65 seed"),
+    (13, 64, "age-decrypted plaintext"),
+    (14, 20, "age passphrase"),
 ];
 const CONTROL_VEC: (u8, usize) = (100, 32);
 const CONTROL_STRING: (u8, usize) = (101, 40);
@@ -179,6 +181,23 @@ fn child() -> ! {
     drop(dsa_seed);
     let _signature = dsa_key.sign(b"message", b"").unwrap();
 
+    // An age file: encrypted to a passphrase from protected memory (the ciphertext may sit in
+    // a Vec), then decrypted into a SecretVec.
+    let mut age_pass = LockedBuffer::new(20).unwrap();
+    fill(&mut age_pass.expose_mut().unwrap(), nonce, 14);
+    let mut age_pass_copy = LockedBuffer::new(20).unwrap();
+    age_pass_copy.copy_from(&age_pass.expose().unwrap()).unwrap();
+    let recipient = strongroom::age::Recipient::passphrase(age_pass_copy, Some(2)).unwrap();
+    let mut age_writer = strongroom::age::Encryptor::new(Vec::new(), &[recipient]).unwrap();
+    let mut age_plain = LockedBuffer::new(64).unwrap();
+    fill(&mut age_plain.expose_mut().unwrap(), nonce, 13);
+    age_writer.write_all(&age_plain.expose().unwrap()).unwrap();
+    drop(age_plain);
+    let age_file = age_writer.finish().unwrap();
+    let identity = strongroom::age::Identity::passphrase(age_pass);
+    let mut age_opened = SecretVec::new();
+    strongroom::age::Decryptor::new(&age_file[..], &[identity]).unwrap().read_to_end_secret(&mut age_opened).unwrap();
+
     let mut control = vec![0u8; CONTROL_VEC.1];
     fill(&mut control, nonce, CONTROL_VEC.0);
     let control_text: String =
@@ -191,6 +210,7 @@ fn child() -> ! {
     range_of("vec", &vec.expose().unwrap());
     range_of("opened_enclave", &opened.expose().unwrap());
     range_of("derived", &derived.key.expose().unwrap());
+    range_of("age_plaintext", &age_opened.expose().unwrap());
     range_of("control_vec", &control);
     range_of("control_string", control_text.as_bytes());
     say("ready");
@@ -210,6 +230,7 @@ fn child() -> ! {
                 drop((guarded, frozen, strict, pooled, vec, text, enclave, opened, passphrase, derived, aead_key));
                 drop(stream);
                 drop((stream_key, kem_key, ciphertext, _shared, _again, dsa_key, _signature));
+                drop((age_file, age_opened));
                 strongroom::purge();
                 strongroom::kdf::release_work_memory();
                 say("dropped");
