@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod doctor;
 mod files;
+#[cfg(target_os = "linux")]
+mod inspect;
 mod kem;
 mod keyfile;
 mod sig;
@@ -76,6 +78,32 @@ enum Cmd {
     Keygen(files::KeygenArgs),
     /// Print the plaintext of an age or sedit file (as `decrypt` to standard output).
     Cat(files::DecryptArgs),
+    /// Search a running process's memory, or a core file, for copies of a secret: show
+    /// that a program keeps no copy of its key outside protected memory.
+    ///
+    /// Each readable mapping of process PID (/proc/PID/maps) is read through /proc/PID/mem
+    /// and searched for the secret's exact bytes. Each copy is listed with its address, the
+    /// mapping it lies in ([heap], [stack], [anon], a library or file, /memfd:NAME...), and
+    /// that mapping's protections from /proc/PID/smaps VmFlags: dd excluded from core dumps,
+    /// lo locked, wf wiped in forked children, dc not in forked children. What could not be
+    /// read is listed with why: memfd_secret mappings (/secretmem) are out of the kernel's
+    /// direct map, unreadable by design; other failures give the error. Guard pages and
+    /// reservations (no access, nothing resident) and anonymous mappings never touched are
+    /// skipped and counted; a no-access mapping that holds pages is searched.
+    ///
+    /// Reading another process's memory needs root or CAP_SYS_PTRACE, or the same user with
+    /// a dumpable target that Yama's ptrace_scope lets you trace (0, or 1 from an ancestor).
+    ///
+    /// With --core, an ELF64 core file (gcore's or the kernel's) is searched too, and each
+    /// copy is given with its virtual address and, with a PID, the mapping there; without a
+    /// PID, the core file alone. A mapping excluded from dumps is absent from the file.
+    ///
+    /// The secret (8 bytes at least: shorter ones match by chance; one trailing newline
+    /// is dropped) is read straight into protected memory, exposed only during the search,
+    /// and never printed. --json prints the hits, the unreadable ranges and the counts.
+    #[cfg(target_os = "linux")]
+    #[command(after_help = inspect::EXIT_CODES)]
+    Inspect(inspect::InspectArgs),
     /// Internal: commit one deliberate violation so `doctor` can watch the child die.
     #[command(name = "__probe", hide = true)]
     Probe {
@@ -109,6 +137,13 @@ fn main() -> ExitCode {
         Cmd::Keygen(args) => {
             harden_self();
             files::keygen(args)
+        }
+        // Hardening (non-dumpable) keeps the secret from a debugger of the same user, and
+        // does not stop this process from reading another's memory.
+        #[cfg(target_os = "linux")]
+        Cmd::Inspect(args) => {
+            harden_self();
+            inspect::run(args)
         }
     }
 }

@@ -45,3 +45,36 @@ pub(crate) fn tempdir(name: &str) -> PathBuf {
 pub(crate) fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + 1) as u8).collect()
 }
+
+/// Whether `program` can be found on PATH.
+pub(crate) fn have(program: &str) -> bool {
+    Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// Whether CI promises the environment (`CI=true`, running as root), so that a missing tool
+/// is a failure there rather than a skip (as `strongroom/tests/common`).
+pub(crate) fn ci_promises_environment() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true") && is_root()
+}
+
+/// Whether this process runs as root (effective user id 0).
+pub(crate) fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status is readable");
+    // `Uid:` lists the real, effective, saved and filesystem ids.
+    status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|ids| ids.split_whitespace().nth(1)) == Some("0")
+}
+
+/// Reports that `test` did not run, and why, where `cargo test` shows it (straight to
+/// stderr: libtest captures only the `print!` family), in one write.
+pub(crate) fn skip(test: &str, reason: &str) {
+    let line = format!("SKIPPED {test}: {reason}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// A prerequisite of `test` is missing: a failure where CI promises the environment
+/// ([`ci_promises_environment`]), a visible skip elsewhere. The caller returns after this.
+#[track_caller]
+pub(crate) fn missing(test: &str, what: &str) {
+    assert!(!ci_promises_environment(), "{test}: {what}, but CI (CI=true, running as root) promises it");
+    skip(test, what);
+}
