@@ -18,6 +18,7 @@
 //! - [`registry`]: the table of live secret objects and the cell each one lives in, with the
 //!   borrow counting that lets a purge wipe only what nobody is reading.
 
+mod borrow_state;
 pub(crate) mod registry;
 
 use crate::enclave::coffer;

@@ -27,7 +27,7 @@ use std::alloc::Layout;
 use std::cell::{Cell as ThreadFlag, RefCell, UnsafeCell};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use allocator_api2::alloc::{Allocator, Global};
@@ -37,6 +37,7 @@ use crate::alloc::secure_alloc;
 use crate::borrow::EndBorrow;
 use crate::error::{Error, Result};
 use crate::exposed::{Exposed, ExposedMut};
+use crate::purge::borrow_state::BorrowState;
 use crate::sys::{AsymmetricFence, PerGeneration, Stamp};
 
 /// How a secret object's contents are destroyed.
@@ -80,16 +81,12 @@ impl<T: Zeroize> Wipe for Zeroizing<T> {
 // `Zeroizing<T>` exactly when they are a valid `T`, which `T: Zeroable` promises.
 unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Zeroizing<T> {}
 
-const PURGED: u32 = 1 << 31;
-const PENDING: u32 = 1 << 30;
-const BORROWS: u32 = PENDING - 1;
-
 /// One row of the table: a tracked secret's borrow count and purge flags, where its value
 /// is, and how to wipe it. Rows live in ordinary heap memory (nothing here is secret) and are
 /// never freed, so a purge can always touch them; the value itself stays in its own block,
 /// which costs no extra locked memory.
 struct Entry {
-    state: AtomicU32,
+    state: BorrowState,
     /// The value (an `UnsafeCell<S>`), type-erased; null while the row is free.
     value: AtomicPtr<()>,
     /// `finish_purge::<S>` for that value's `S`. Written only while the row is free and no
@@ -109,23 +106,27 @@ unsafe impl Sync for Entry {}
 impl Entry {
     /// Starts a borrow, or fails once a purge has begun.
     fn acquire(&self) -> Result<()> {
-        let before = self.state.fetch_add(1, Ordering::Acquire);
-        if before & (PURGED | PENDING) != 0 {
-            self.end_borrow();
-            return Err(Error::Destroyed);
-        }
-        Ok(())
+        self.state.acquire().map_err(|last_out| {
+            if last_out {
+                self.finish_current();
+            }
+            Error::Destroyed
+        })
     }
 
     /// Ends a borrow; the last one out of a secret with a purge pending wipes it.
     fn end_borrow(&self) {
-        let before = self.state.fetch_sub(1, Ordering::Release);
-        if before & BORROWS == 1 && before & PENDING != 0 {
-            // The caller's borrow kept the owner from dropping, so the row still holds the
-            // value's address.
-            if let Some(value) = NonNull::new(self.value.load(Ordering::Acquire)) {
-                self.finish(value);
-            }
+        if self.state.end_borrow() {
+            self.finish_current();
+        }
+    }
+
+    /// Wipes the row's value, as the last borrower out of a pending purge.
+    fn finish_current(&self) {
+        // The caller's borrow kept the owner from dropping, so the row still holds the
+        // value's address.
+        if let Some(value) = NonNull::new(self.value.load(Ordering::Acquire)) {
+            self.finish(value);
         }
     }
 
@@ -133,8 +134,7 @@ impl Entry {
     /// `value` is what the purge read from the row: by now its owner may have cleared the
     /// row on its way to dropping the value, but it waits for this purge before freeing it.
     fn purge(&self, value: NonNull<()>) {
-        let before = self.state.fetch_or(PENDING, Ordering::AcqRel);
-        if before & (PURGED | PENDING) == 0 && before & BORROWS == 0 {
+        if self.state.mark() {
             self.finish(value);
         }
         // Otherwise it was purged already, or the last borrow will wipe it.
@@ -158,7 +158,7 @@ impl Entry {
 /// # Safety
 /// `entry` must be in use by a live `Tracked<S, _>`, and `value` must be its `UnsafeCell<S>`.
 unsafe fn finish_purge<S: Wipe>(entry: &Entry, value: NonNull<()>) {
-    if entry.state.compare_exchange(PENDING, PURGED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+    if entry.state.claim() {
         let value = value.as_ptr().cast::<UnsafeCell<S>>();
         // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state went from "pending, no
         // borrows" to "purged": no borrow exists and none can start (`acquire` fails once PENDING or PURGED is set),
@@ -258,7 +258,7 @@ impl<S: Wipe, A: Allocator> Tracked<S, A> {
         let entry = registry.entry(index);
         // SAFETY: the row is free (just taken) and no purge reads `finish` of a free row.
         unsafe { *entry.finish.get() = Some(finish_purge::<S>) };
-        entry.state.store(0, Ordering::Relaxed);
+        entry.state.reset();
         // Release: a purge that finds the value sees `finish`, the state and the value.
         entry.value.store(self.value.as_ptr().cast(), Ordering::Release);
         self.entry = Some(NonNull::from(entry));
@@ -331,7 +331,7 @@ impl<S: Wipe, A: Allocator> Tracked<S, A> {
     /// Whether a purge has reached this secret.
     pub(crate) fn purged(&self) -> bool {
         match (self.check_alive(), self.entry()) {
-            (Ok(()), Ok(entry)) => entry.state.load(Ordering::Acquire) & (PURGED | PENDING) != 0,
+            (Ok(()), Ok(entry)) => entry.state.purge_begun(),
             _ => true,
         }
     }
@@ -635,8 +635,8 @@ fn zeroed_atomics<T>(len: usize) -> Box<[AtomicPtr<T>]> {
 /// `len` free rows, from zeroed memory.
 fn zeroed_rows(len: usize) -> Box<[Entry]> {
     let zeroed = Box::<[Entry]>::new_zeroed_slice(len);
-    // SAFETY: all-zero bytes are a valid free row: a zero `AtomicU32`, a null `AtomicPtr`,
-    // and `None` for the `Option` of a function pointer (guaranteed to be all zeros).
+    // SAFETY: all-zero bytes are a valid free row: a zero `BorrowState` (transparent over an
+    // `AtomicU32`), a null `AtomicPtr`, and `None` for the `Option` of a function pointer.
     unsafe { zeroed.assume_init() }
 }
 
