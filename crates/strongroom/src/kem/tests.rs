@@ -237,7 +237,7 @@ fn kem_calls_fit_the_kem_stack() {
     key.decapsulate(&ct).unwrap();
     depths.push(("X-Wing", last_depth()));
     eprintln!("KEM stack depths (keygen, encaps, decaps per level; X-Wing encaps, decaps): {depths:?}");
-    let limit = StackSize::Kem.bytes() / 2;
+    let limit = crate::testing::stack_margin(StackSize::Kem.bytes());
     assert!(depths.iter().all(|&(_, d)| d > 0 && d <= limit), "depths {depths:?} exceed {limit} bytes");
 }
 
