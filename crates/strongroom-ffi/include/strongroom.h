@@ -25,7 +25,7 @@
 // Bytes in an AEAD key.
 #define STRONGROOM_AEAD_KEY_LEN 32
 
-// Bytes [`strongroom_aead_seal`] adds to a plaintext: a 24-byte random nonce in front and a
+// Bytes `strongroom_aead_seal` adds to a plaintext: a 24-byte random nonce in front and a
 // 16-byte tag behind.
 #define STRONGROOM_AEAD_OVERHEAD 40
 
@@ -35,7 +35,7 @@
 #endif
 
 #if defined(__linux__)
-// Identity kind for [`strongroom_age_keygen`]: X25519 (`AGE-SECRET-KEY-1…`, `age1…`).
+// Identity kind for `strongroom_age_keygen`: X25519 (`AGE-SECRET-KEY-1…`, `age1…`).
 #define STRONGROOM_AGE_X25519 1
 #endif
 
@@ -115,7 +115,7 @@
 #define STRONGROOM_X_WING_SEED_LEN 32
 #endif
 
-// Policy for [`strongroom_set_default_policy`]: every protection the platform has is
+// Policy for `strongroom_set_default_policy`: every protection the platform has is
 // required except memfd_secret, which is used where the kernel has it (the default).
 #define STRONGROOM_POLICY_STANDARD 0
 
@@ -146,7 +146,7 @@
 #define STRONGROOM_ML_DSA_MAX_CONTEXT_LEN 255
 #endif
 
-// What every function returns: [`STRONGROOM_OK`] or one of the negative `STRONGROOM_E_*`
+// What every function returns: `STRONGROOM_OK` or one of the negative `STRONGROOM_E_*`
 // codes.
 typedef int32_t strongroom_status;
 
@@ -157,7 +157,7 @@ typedef struct strongroom_aead_key {
 } strongroom_aead_key;
 
 // A handle to a buffer. Copying it copies the name, not the secret; after
-// [`strongroom_buffer_destroy`] every copy is dead (calls get `STRONGROOM_E_INVALID_HANDLE`).
+// `strongroom_buffer_destroy` every copy is dead (calls get `STRONGROOM_E_INVALID_HANDLE`).
 typedef struct strongroom_buffer {
   // The handle's number; 0 is never a live handle.
   uint64_t id;
@@ -182,7 +182,7 @@ typedef struct strongroom_enclave {
   uint64_t id;
 } strongroom_enclave;
 
-// The cost of a derivation. [`strongroom_kdf_params_default`] gives the defaults (64 MiB,
+// The cost of a derivation. `strongroom_kdf_params_default` gives the defaults (64 MiB,
 // 3 passes, 1000 rounds).
 typedef struct strongroom_kdf_params {
   // Argon2id memory in KiB (at most 1 GiB).
@@ -305,7 +305,7 @@ const char *strongroom_last_error(void);
 // `out` must be NULL or point to writable memory for one handle.
 strongroom_status strongroom_aead_key_random(struct strongroom_aead_key *out);
 
-// Creates a key from a buffer of [`STRONGROOM_AEAD_KEY_LEN`] bytes (a KDF's output, a
+// Creates a key from a buffer of `STRONGROOM_AEAD_KEY_LEN` bytes (a KDF's output, a
 // KEM's shared secret). The buffer is left as it is. Thread-safe.
 //
 // # Safety
@@ -318,7 +318,7 @@ strongroom_status strongroom_aead_key_destroy(struct strongroom_aead_key key);
 
 // Encrypts the buffer's bytes under `key` with a fresh random nonce, authenticating `aad`
 // too, into `out` as `nonce ‖ ciphertext ‖ tag` (the plaintext's length +
-// [`STRONGROOM_AEAD_OVERHEAD`] bytes, written to `*written` if not NULL). `out_len` below
+// `STRONGROOM_AEAD_OVERHEAD` bytes, written to `*written` if not NULL). `out_len` below
 // that is `STRONGROOM_E_BUFFER_TOO_SMALL`. Thread-safe.
 //
 // # Safety
@@ -332,7 +332,7 @@ strongroom_status strongroom_aead_seal(struct strongroom_aead_key key,
                                        size_t out_len,
                                        size_t *written);
 
-// Decrypts `sealed` (`nonce ‖ ciphertext ‖ tag`, as [`strongroom_aead_seal`] writes it)
+// Decrypts `sealed` (`nonce ‖ ciphertext ‖ tag`, as `strongroom_aead_seal` writes it)
 // into a new buffer (`flags` as for `strongroom_buffer_new`). Any change to the key, nonce,
 // AAD, ciphertext or tag is `STRONGROOM_E_DECRYPT`, and no buffer is made. Thread-safe.
 //
@@ -351,7 +351,7 @@ strongroom_status strongroom_aead_open(struct strongroom_aead_key key,
 // Encrypts the buffer's bytes to the age recipients in `recipients` (one or more `age1…`
 // or `age1pq1…` strings, separated by newlines; `#` comment lines and blank lines are
 // skipped), writing the file to `fd` (which stays open). `flags`: 0 or
-// [`STRONGROOM_AGE_ARMOR`]. Thread-safe.
+// `STRONGROOM_AGE_ARMOR`. Thread-safe.
 //
 // # Safety
 // `recipients` must be a NUL-terminated string; `fd` an open descriptor during the call.
@@ -402,8 +402,8 @@ strongroom_status strongroom_age_decrypt_passphrase(int fd,
 #endif
 
 #if defined(__linux__)
-// Generates an age identity of `kind` ([`STRONGROOM_AGE_X25519`] or
-// [`STRONGROOM_AGE_HYBRID`]): its secret text (`AGE-SECRET-KEY-…`) goes to a new buffer, its
+// Generates an age identity of `kind` (`STRONGROOM_AGE_X25519` or
+// `STRONGROOM_AGE_HYBRID`): its secret text (`AGE-SECRET-KEY-…`) goes to a new buffer, its
 // public recipient (`age1…`), NUL-terminated, to `recipient` (`*written` = its length
 // without the NUL). Thread-safe.
 //
@@ -417,7 +417,7 @@ strongroom_status strongroom_age_keygen(uint32_t kind,
                                         size_t *written);
 #endif
 
-// Creates a buffer of `len` zero bytes. `flags`: 0, or [`STRONGROOM_BUFFER_GUARDED`].
+// Creates a buffer of `len` zero bytes. `flags`: 0, or `STRONGROOM_BUFFER_GUARDED`.
 // Thread-safe.
 //
 // # Safety
@@ -436,7 +436,7 @@ strongroom_status strongroom_buffer_new(size_t len,
 // protected memory. Thread-safe.
 //
 // # Safety
-// As for [`strongroom_buffer_new`].
+// As for `strongroom_buffer_new`.
 strongroom_status strongroom_buffer_random(size_t len,
                                            uint32_t flags,
                                            struct strongroom_buffer *out);
@@ -446,7 +446,7 @@ strongroom_status strongroom_buffer_random(size_t len,
 //
 // # Safety
 // `src` must be NULL (only when `len` is 0) or point to `len` writable bytes; `out` as for
-// [`strongroom_buffer_new`].
+// `strongroom_buffer_new`.
 strongroom_status strongroom_buffer_from_bytes(uint8_t *src,
                                                size_t len,
                                                uint32_t flags,
@@ -460,7 +460,7 @@ strongroom_status strongroom_buffer_len(struct strongroom_buffer buffer,
                                         size_t *len);
 
 // Copies `count` bytes from offset `offset` of the buffer into `dst`. The copy is the
-// caller's to protect and wipe: prefer [`strongroom_buffer_with`]. Thread-safe.
+// caller's to protect and wipe: prefer `strongroom_buffer_with`. Thread-safe.
 //
 // # Safety
 // `dst` must be NULL (only when `count` is 0) or point to `count` writable bytes.
@@ -498,11 +498,11 @@ strongroom_status strongroom_buffer_with(struct strongroom_buffer buffer,
                                          void *ctx,
                                          int *result);
 
-// Lends the buffer's bytes to `f` for reading and writing, as [`strongroom_buffer_with`]
+// Lends the buffer's bytes to `f` for reading and writing, as `strongroom_buffer_with`
 // does. Fails with `STRONGROOM_E_FROZEN` (and `f` does not run) on a frozen buffer.
 //
 // # Safety
-// As for [`strongroom_buffer_with`].
+// As for `strongroom_buffer_with`.
 strongroom_status strongroom_buffer_with_mut(struct strongroom_buffer buffer,
                                              strongroom_write_fn f,
                                              void *ctx,
@@ -749,7 +749,7 @@ strongroom_status strongroom_ml_dsa_65_public_key(struct strongroom_signing_key 
 
 #if defined(__linux__)
 // Signs `message` under `context` (at most 255 bytes; may be empty) into `signature`
-// ([`STRONGROOM_ML_DSA_65_SIGNATURE_LEN`] bytes, `*written` = that). Hedged (randomised)
+// (`STRONGROOM_ML_DSA_65_SIGNATURE_LEN` bytes, `*written` = that). Hedged (randomised)
 // signing, as FIPS 204 recommends. Thread-safe.
 //
 // # Safety
