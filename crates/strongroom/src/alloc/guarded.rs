@@ -36,6 +36,39 @@ pub(crate) enum Poke {
     Data,
 }
 
+/// Where a guarded region of `len` data bytes puts everything, as offsets from the start of
+/// its mapping (the leading guard page) for pages of `page` bytes:
+///
+/// ```text
+/// 0 .. page                     leading guard
+/// page .. page + gap            canary
+/// page + gap .. page + inner    data (len bytes: gap + len == inner)
+/// page + inner .. inner + 2page trailing guard
+/// ```
+///
+/// Pure arithmetic, apart from the mapping, so that it can be checked exhaustively and
+/// proved for every size (`layout_proofs`, `scripts/proofs/layout.smt2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GuardedLayout {
+    /// Bytes between the guards: `len + CANARY_LEN` rounded up to whole pages.
+    pub(crate) inner_len: usize,
+    /// The canary gap in front of the data, `inner_len - len` (at least [`CANARY_LEN`]):
+    /// also the data's offset into the inner pages.
+    pub(crate) gap: usize,
+}
+
+impl GuardedLayout {
+    /// The layout for `len` bytes, or `None` when the whole mapping, guards included, would
+    /// not fit in `isize::MAX` bytes. `page` is a power of two.
+    pub(crate) fn new(len: usize, page: usize) -> Option<Self> {
+        let inner_len = len
+            .checked_add(CANARY_LEN)
+            .and_then(|n| sys::round_up(n, page))
+            .filter(|n| n.checked_add(2 * page).is_some_and(|t| t <= isize::MAX as usize))?;
+        Some(GuardedLayout { inner_len, gap: inner_len - len })
+    }
+}
+
 /// One secret's guarded region: `len` bytes flush against the trailing guard.
 #[derive(Debug)]
 pub(crate) struct GuardedRegion {
@@ -54,18 +87,12 @@ unsafe impl Sync for GuardedRegion {}
 impl GuardedRegion {
     /// A zeroed region of `len` bytes under `policy`.
     pub(crate) fn new(len: usize, policy: Policy) -> Result<Self> {
-        let page = sys::page_size();
-        let inner_len = len
-            .checked_add(CANARY_LEN)
-            .and_then(|n| sys::round_up(n, page))
-            .filter(|n| n.checked_add(2 * page).is_some_and(|t| t <= isize::MAX as usize))
-            .ok_or(Error::TooLarge)?;
+        let GuardedLayout { inner_len, gap } = GuardedLayout::new(len, sys::page_size()).ok_or(Error::TooLarge)?;
         let mapping = match region_cache::take(inner_len, policy) {
             Some(mapping) => mapping,
             None => Mapping::map(inner_len, policy)?,
         };
         let mut region = GuardedRegion { mapping: ManuallyDrop::new(mapping), len, access: Access::ReadWrite };
-        let gap = inner_len - len;
         let stale = region.mapping.canary_end;
         let inner = region.inner_bytes_mut();
         // A reused region's old canary may reach into the new data: zero that part.

@@ -25,3 +25,6 @@ pub(crate) mod strict;
 
 #[cfg(all(test, unix, not(miri)))]
 mod fork_tests;
+// Pure arithmetic, millions of cases: nothing for Miri to check, and hours under it.
+#[cfg(all(test, not(miri)))]
+mod layout_proofs;

@@ -17,7 +17,16 @@ use crate::error::Result;
 use crate::policy::{Policy, Protections};
 
 /// Bytes of canary in front of every slot (and after the last).
-pub(super) const HEADER: usize = CANARY_LEN;
+pub(in crate::alloc) const HEADER: usize = CANARY_LEN;
+
+/// How an arena of `inner_len` bytes is carved into slots of `class_size` bytes: the stride
+/// from one header (or slot) to the next, and how many slots fit with a header in front of
+/// each and one after the last. Header `k` sits at `k * stride` (`k` in `0..=slots`), slot
+/// `i` at `i * stride + HEADER`.
+pub(in crate::alloc) fn carve(class_size: usize, inner_len: usize) -> (usize, usize) {
+    let stride = HEADER + class_size;
+    (stride, (inner_len - HEADER) / stride)
+}
 
 pub(super) struct Arena {
     mapping: Mapping,
@@ -38,8 +47,7 @@ impl Arena {
     /// Maps `inner_len` bytes under `policy` and carves them into `class_size` slots.
     pub(super) fn new(class_size: usize, inner_len: usize, policy: Policy) -> Result<Self> {
         let mapping = Mapping::map(inner_len, policy)?;
-        let stride = HEADER + class_size;
-        let slots = (inner_len - HEADER) / stride;
+        let (stride, slots) = carve(class_size, inner_len);
         let inner = mapping.inner();
         // SAFETY: the inner pages are ours, read-write and referenced by nothing else yet.
         let bytes = unsafe { std::slice::from_raw_parts_mut(inner.as_ptr(), inner_len) };

@@ -24,11 +24,13 @@ use crate::error::Result;
 use crate::policy::Protections;
 use crate::sys::{self, Stamp};
 
+#[cfg(test)]
+pub(super) use arena::{HEADER, carve};
 pub(crate) use class::MAX_POOLED;
 
 /// How far into its slot an allocation of `size` bytes starts: the data sits flush against
 /// the slot's end (and so against the next header), on a 16-byte boundary.
-fn data_offset(class_size: usize, size: usize) -> usize {
+pub(super) fn data_offset(class_size: usize, size: usize) -> usize {
     class_size - granule_round(size)
 }
 
