@@ -13,9 +13,13 @@ use std::process::{Command, Output};
 
 /// The example binary `cargo test` built next to this test's own binary.
 fn every_feature() -> PathBuf {
+    // Beside `deps/` in the profile's directory (target/<profile>/examples); cargo's newer
+    // build-dir layout puts the test deeper, so look upwards for it.
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
-    dir.join("examples").join("every_feature")
+    let found = exe.ancestors().skip(1).map(|dir| dir.join("examples").join("every_feature")).find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps").join("examples/every_feature")
+    })
 }
 
 /// Runs the program as nobody, without capabilities, under `limit` bytes of RLIMIT_MEMLOCK.
