@@ -34,6 +34,21 @@ pub(crate) fn stack_margin(stack_bytes: usize) -> usize {
     if std::env::var_os("STRONGROOM_UNDER_ASAN").is_some() { stack_bytes } else { stack_bytes / 2 }
 }
 
+/// Under qemu-user (`scripts/cross-test arm64` sets `STRONGROOM_TEST_QEMU`), reports `test`
+/// skipped because qemu-user `lacks` something it needs, and returns true: the caller returns.
+/// Natively it returns false and the test runs. (Written to stderr directly: libtest
+/// captures `eprintln!`.)
+#[cfg(all(target_os = "linux", not(miri)))]
+pub(crate) fn skip_under_qemu(test: &str, lacks: &str) -> bool {
+    use std::io::Write;
+    let qemu = std::env::var_os("STRONGROOM_TEST_QEMU").is_some();
+    if qemu {
+        let line = format!("SKIPPED {test}: under qemu-user, which {lacks}\n");
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+    qemu
+}
+
 /// Runs `work` on a fresh thread, from a frame 64 KiB below the thread's entry (so that
 /// later, shallow calls cannot overwrite what it left), parks that thread, and returns a
 /// copy of its whole stack: what `work` left behind on an ordinary thread stack.

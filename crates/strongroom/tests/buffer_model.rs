@@ -15,6 +15,8 @@
 //! forks).
 #![cfg(all(unix, not(miri)))]
 
+mod common;
+
 use strongroom::probe::{ForkView, observe_fork};
 use strongroom::{Error, ForkSafety, LockedBuffer};
 use subtle::ConstantTimeEq;
@@ -248,7 +250,13 @@ fn every_sequence_of_operations_agrees_with_the_model() {
 
     // Fork, as the last operation: every sequence of up to three operations, then a fork.
     let mut forks = 0;
-    for len in 0..=depth("STRONGROOM_MODEL_FORK_DEPTH", 3) {
+    let fork_phase = "every_sequence_of_operations_agrees_with_the_model (its fork phase; the sequences ran)";
+    let fork_depth = if common::skip_under_qemu(fork_phase, common::QEMU_IGNORES_MADVISE) {
+        None
+    } else {
+        Some(depth("STRONGROOM_MODEL_FORK_DEPTH", 3))
+    };
+    for len in fork_depth.into_iter().flat_map(|d| 0..=d) {
         for ops in sequences(&OPS, len) {
             let (buf, model) = run(&ops);
             let fork = buf.protections().fork;

@@ -1,5 +1,10 @@
 //! Protections that must kill: each test re-runs itself in a child process that commits one
 //! violation, and asserts the child died the way the protection demands.
+//!
+//! Unix only: `strongroom::probe`, which provokes and judges the violations (signals, exit
+//! statuses), exists only there.
+
+#![cfg(unix)]
 
 mod common;
 

@@ -118,6 +118,9 @@ fn harden_stops_same_user_reads_and_ptrace() {
         return run_attacker();
     }
     let test = "harden_stops_same_user_reads_and_ptrace";
+    if common::skip_under_qemu(test, "does not implement ptrace (the control cannot attach)") {
+        return;
+    }
     if !common::is_root() {
         return common::missing(test, "switching both processes to an unprivileged user (setpriv) needs root");
     }

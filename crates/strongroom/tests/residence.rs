@@ -67,6 +67,12 @@ fn anonymous() -> Policy {
 
 #[test]
 fn default_buffer_pages_are_locked_and_out_of_dumps_and_forks() {
+    if common::skip_under_qemu(
+        "default_buffer_pages_are_locked_and_out_of_dumps_and_forks",
+        common::QEMU_IGNORES_MADVISE,
+    ) {
+        return;
+    }
     let buf = LockedBuffer::random(100).unwrap();
     let (flags, locked_kib) = smaps(buf.address_range().start);
     let has = |f: &str| flags.iter().any(|x| x == f);
@@ -78,6 +84,9 @@ fn default_buffer_pages_are_locked_and_out_of_dumps_and_forks() {
 
 #[test]
 fn anonymous_buffer_is_mlocked_dontdump_wipeonfork() {
+    if common::skip_under_qemu("anonymous_buffer_is_mlocked_dontdump_wipeonfork", common::QEMU_IGNORES_MADVISE) {
+        return;
+    }
     let buf = LockedBuffer::with_policy(100, anonymous()).unwrap();
     let got = buf.protections();
     assert!(!got.secret_memory && got.locked && got.dump_excluded);
@@ -121,6 +130,9 @@ fn filled(policy: Policy) -> LockedBuffer {
 
 #[test]
 fn forked_child_sees_zeros_in_anonymous_secrets() {
+    if common::skip_under_qemu("forked_child_sees_zeros_in_anonymous_secrets", common::QEMU_IGNORES_MADVISE) {
+        return;
+    }
     assert_eq!(observe_fork(filled(anonymous())).unwrap(), ForkView::Wiped);
 }
 

@@ -5,9 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
-use std::ops::Range;
 use std::process::{Command, Output};
 
 // Child processes ------------------------------------------------------------------------------
@@ -83,8 +82,10 @@ pub(crate) fn assert_finished(out: &Output, done: &str) {
 /// Whether CI promises this test environment: `CI=true` and running as root. `.ci/run`
 /// installs util-linux (`prlimit`, `setpriv`), CI's kernel has `memfd_secret`, and root
 /// holds `CAP_IPC_LOCK`; there, a missing prerequisite is a failure, not a skip.
+/// Under qemu-user ([`under_qemu`]) it promises nothing: qemu stands between the tests and
+/// the kernel, and lacks some of what the kernel has (`memfd_secret`).
 pub(crate) fn ci_promises_environment() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true") && is_root()
+    std::env::var("CI").is_ok_and(|v| v == "true") && is_root() && !under_qemu()
 }
 
 /// Reports that `test` did not run, and why, where `cargo test` shows it: libtest captures
@@ -101,7 +102,35 @@ pub(crate) fn skip(test: &str, reason: &str) {
 #[track_caller]
 pub(crate) fn missing(test: &str, what: &str) {
     assert!(!ci_promises_environment(), "{test}: {what}, but CI (CI=true, running as root) promises it");
-    skip(test, what);
+    if under_qemu() {
+        skip(test, &format!("{what} (under qemu-user, which lacks some of what the kernel has)"));
+    } else {
+        skip(test, what);
+    }
+}
+
+// qemu-user ------------------------------------------------------------------------------------
+
+/// Set by `scripts/cross-test arm64`, which runs the test binaries (and the children they
+/// start) under qemu-user; never set natively.
+pub(crate) const QEMU_ENV: &str = "STRONGROOM_TEST_QEMU";
+
+/// qemu-user 7.2 (Debian 12) applies only `MADV_DONTNEED` and returns success for the rest.
+pub(crate) const QEMU_IGNORES_MADVISE: &str =
+    "ignores madvise(MADV_DONTDUMP, MADV_WIPEONFORK) though it returns success";
+
+/// Whether this test binary runs under qemu-user ([`QEMU_ENV`]).
+pub(crate) fn under_qemu() -> bool {
+    std::env::var_os(QEMU_ENV).is_some()
+}
+
+/// Under qemu-user, reports `test` skipped because qemu-user `lacks` something the test
+/// needs, and returns true: the caller returns. Natively it returns false and the test runs.
+pub(crate) fn skip_under_qemu(test: &str, lacks: &str) -> bool {
+    if under_qemu() {
+        skip(test, &format!("under qemu-user, which {lacks}"));
+    }
+    under_qemu()
 }
 
 // What /proc says about this process -----------------------------------------------------------
@@ -130,7 +159,8 @@ pub(crate) fn is_root() -> bool {
 /// Reads `range` of this process's memory from outside, through `/proc/self/mem`: the kernel
 /// reads the pages, so unreadable pages (memfd_secret, unmapped) are an error, never a fault.
 #[cfg(unix)]
-pub(crate) fn read_proc_self_mem(range: Range<usize>) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_proc_self_mem(range: std::ops::Range<usize>) -> std::io::Result<Vec<u8>> {
+    use std::fs::File;
     use std::os::unix::fs::FileExt;
     let mut bytes = vec![0u8; range.len()];
     File::open("/proc/self/mem")?.read_exact_at(&mut bytes, range.start as u64)?;
