@@ -323,10 +323,9 @@ pub fn ml_dsa_65_sign(
     prefix[2..2 + ctx.len()].copy_from_slice(ctx);
     let pre = &prefix[..2 + ctx.len()];
     let mut written = 0usize;
-    // SAFETY: `sk` is readable for ML-DSA-65's private key size and `sig` writable for its signature size (their types;
-    // ml_dsa.h's MLDSA65_PRIVATE_KEY_BYTES and MLDSA65_SIGNATURE_BYTES, what the function reads and writes); `message`
-    // and `pre` are readable for the lengths passed with them; `rnd` for its 32 bytes; `written` is a valid
-    // out-pointer. `sig`, a `&mut`, overlaps no input; no pointer is kept.
+    // SAFETY: `sk`/`sig` are readable/writable for ML-DSA-65's key and signature sizes (their types, what ml_dsa.h's
+    // function uses); `message`, `pre`, `rnd` are readable for the lengths passed; `written` is a valid out-pointer;
+    // `sig` (a `&mut`) overlaps no input; no pointer is kept.
     let rc = unsafe {
         ml_dsa_65_sign_internal(
             sk.as_ptr(),
@@ -348,10 +347,9 @@ pub fn ml_dsa_65_verify_ok(pk: &[u8; ML_DSA_65_PK_LEN], message: &[u8], ctx: &[u
     if ctx.len() > ML_DSA_MAX_CONTEXT_LEN {
         return false;
     }
-    // SAFETY: `pk` is readable for ML-DSA-65's public key size (its type; ml_dsa.h's MLDSA65_PUBLIC_KEY_BYTES, what the
-    // function reads); `sig`, `message` and `ctx` are readable for the lengths passed with them (aws-lc refuses a
-    // signature of another length and a context over 255 bytes, also checked above). Nothing is written; no pointer is
-    // kept.
+    // SAFETY: `pk` is readable for ML-DSA-65's public key size (its type); `sig`, `message`, `ctx` are readable for the
+    // lengths passed (aws-lc refuses other signature lengths and contexts over 255 bytes, also checked above). Nothing
+    // is written; no pointer is kept.
     let rc = unsafe {
         ml_dsa_65_verify(pk.as_ptr(), sig.as_ptr(), sig.len(), message.as_ptr(), message.len(), ctx.as_ptr(), ctx.len())
     };

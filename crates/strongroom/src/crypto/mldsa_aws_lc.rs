@@ -185,10 +185,8 @@ impl Variant {
         if public_key.len() != self.public_key_len || private_key.len() != self.private_key_len {
             return Err(Error::Internal("ML-DSA key generation was given output buffers of the wrong lengths"));
         }
-        // SAFETY: `public_key` and `private_key` are writable for exactly the lengths this parameter set's keypair
-        // writes (checked above against FIPS 204's sizes, which are ml_dsa.h's MLDSAxx_PUBLIC_KEY_BYTES and
-        // MLDSAxx_PRIVATE_KEY_BYTES); `seed` is readable for the 32 bytes it reads; being distinct `&mut`/`&` borrows,
-        // they do not overlap. The function keeps no pointer after it returns.
+        // SAFETY: both keys are writable for exactly this set's key lengths (checked above: what keypair writes);
+        // `seed` is readable for the 32 bytes it reads; distinct borrows do not overlap; no pointer is kept.
         let rc = unsafe { (self.keypair)(public_key.as_mut_ptr(), private_key.as_mut_ptr(), seed.as_ptr()) };
         if injected_failure(Operation::Keypair) || rc != SUCCESS {
             zeroize::Zeroize::zeroize(public_key);
@@ -212,12 +210,9 @@ impl Variant {
             return Err(Error::Internal("ML-DSA signing was given buffers of the wrong lengths"));
         }
         let mut written = 0usize;
-        // SAFETY: `private_key` is readable for this parameter set's private-key length and `signature` writable for
-        // its signature length (both checked above against ml_dsa.h's MLDSAxx_PRIVATE_KEY_BYTES and
-        // MLDSAxx_SIGNATURE_BYTES, which is what the function reads and writes); `message` and `pre` are readable for
-        // the lengths passed with them; `rnd` is readable for its 32 bytes; `written` is a valid out-pointer for the
-        // call. `signature` is a `&mut`, so it overlaps none of the inputs. The function keeps no pointer after it
-        // returns.
+        // SAFETY: `private_key`/`signature` are readable/writable for this set's lengths (checked above: what sign
+        // reads and writes); `message`, `pre`, `rnd` are readable for the lengths passed; `written` is a valid
+        // out-pointer; `signature` (a `&mut`) overlaps no input; no pointer is kept.
         let rc = unsafe {
             (self.sign)(
                 private_key.as_ptr(),
@@ -252,10 +247,9 @@ impl Variant {
         {
             return Err(Error::Internal("ML-DSA verification was given inputs of the wrong lengths"));
         }
-        // SAFETY: `public_key` is readable for this parameter set's public-key length (checked above against ml_dsa.h's
-        // MLDSAxx_PUBLIC_KEY_BYTES, which is what the function reads); `signature`, `message` and `ctx` are readable
-        // for the lengths passed with them (the function itself refuses a signature of another length and a context
-        // over 255 bytes, both also checked above). Nothing is written; no pointer is kept.
+        // SAFETY: `public_key` is readable for this set's public-key length (checked above); `signature`, `message`
+        // and `ctx` are readable for the lengths passed (aws-lc refuses other signature lengths and long contexts,
+        // also checked above). Nothing is written; no pointer is kept.
         let rc = unsafe {
             (self.verify)(
                 public_key.as_ptr(),

@@ -160,10 +160,9 @@ impl Entry {
 unsafe fn finish_purge<S: Wipe>(entry: &Entry, value: NonNull<()>) {
     if entry.state.claim() {
         let value = value.as_ptr().cast::<UnsafeCell<S>>();
-        // SAFETY: `value` is the live `UnsafeCell<S>` of the row's owner (caller). The state went from "pending, no
-        // borrows" to "purged": no borrow exists and none can start (`acquire` fails once PENDING or PURGED is set),
-        // and the owner is not dropping it (it waits for running purges, and a deferred wipe runs inside a borrow the
-        // owner gave out), so this `&mut` is the only access to the value while it lives.
+        // SAFETY: `value` is the owner's live `UnsafeCell<S>` (caller). `claim` moved "pending, no borrows" to
+        // "purged": no borrow exists or can start, and the owner is not dropping it (it waits out running purges),
+        // so this `&mut` is the only access to the value.
         unsafe { (*UnsafeCell::raw_get(value)).wipe() }
     }
 }

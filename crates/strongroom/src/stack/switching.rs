@@ -132,10 +132,9 @@ fn switch_and_wipe<R>(stack: &SecureStack, f: impl FnOnce() -> R) -> Result<R> {
         ON_SECURE_STACK.with(|on| on.set(false));
         outcome
     };
-    // SAFETY: `bottom..bottom + len` are the stack's own read-write pages: page-aligned (more than any target's stack
-    // alignment), a whole number of pages, with a guard page below (a call that overflows faults instead of writing
-    // past the end), and used by this thread alone (`stack` is borrowed here, and the crypto stack is taken out of its
-    // thread-local slot for the call). `guarded` never unwinds: catch_unwind turns a panic into a value.
+    // SAFETY: `bottom..bottom + len` are this stack's own read-write pages: page-aligned, whole, a guard page below
+    // (overflow faults), used by this thread alone (`stack` is borrowed; the crypto stack is out of its slot for the
+    // call). `guarded` never unwinds: catch_unwind turns a panic into a value.
     let outcome: std::thread::Result<R> = unsafe { psm::on_stack(bottom.as_ptr(), len, guarded) };
     #[cfg(test)]
     tests::record_depth(bottom, len);
