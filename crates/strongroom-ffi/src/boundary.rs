@@ -2,7 +2,7 @@
 //! errors turned into codes) and where raw pointers from C become Rust references, each
 //! after a check. The exported functions reach C's memory only through these helpers.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_int};
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -137,4 +137,36 @@ pub(crate) unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Result<&'a str,
     // SAFETY: non-NULL; NUL-terminated, valid and unmodified for 'a by this function's contract.
     let text = unsafe { CStr::from_ptr(ptr) };
     text.to_str().map_err(|_| Failure::new(STRONGROOM_E_INVALID_ARGUMENT, format!("{what} is not UTF-8")))
+}
+
+/// A lending call's frame: checks the callback `f` (not NULL) and the optional `result`
+/// out-parameter before anything is lent, runs `lend` (which hands the secret to `f`), and
+/// stores what `f` returned.
+///
+/// # Safety
+/// As for [`optional_out`], for `result`.
+pub(crate) unsafe fn lend<F>(
+    f: Option<F>,
+    result: *mut c_int,
+    lend: impl FnOnce(F) -> Result<c_int, Failure>,
+) -> Outcome {
+    // SAFETY: the caller's contract is optional_out's.
+    let result = unsafe { optional_out(result, "result") }?;
+    let f = f.ok_or_else(|| null("f"))?;
+    let returned = lend(f)?;
+    if let Some(result) = result {
+        result.set(returned);
+    }
+    Ok(())
+}
+
+/// The pointer a callback gets: NULL for an empty secret (Rust's dangling pointer for an
+/// empty slice is no address a C or Go caller should see).
+pub(crate) fn lent(bytes: &[u8]) -> *const u8 {
+    if bytes.is_empty() { std::ptr::null() } else { bytes.as_ptr() }
+}
+
+/// As [`lent`], writable.
+pub(crate) fn lent_mut(bytes: &mut [u8]) -> *mut u8 {
+    if bytes.is_empty() { std::ptr::null_mut() } else { bytes.as_mut_ptr() }
 }

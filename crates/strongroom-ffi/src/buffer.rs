@@ -11,7 +11,7 @@ use strongroom::{ForkSafety, LockedBuffer, Protections, SecretVec};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use crate::boundary::{Outcome, bytes, bytes_mut, call, optional_out, out};
+use crate::boundary::{Outcome, bytes, bytes_mut, call, lend, lent, lent_mut, out};
 use crate::handles;
 use crate::status::{Failure, STRONGROOM_E_INVALID_ARGUMENT, STRONGROOM_E_UNSUPPORTED, strongroom_status};
 
@@ -55,6 +55,10 @@ pub type strongroom_read_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, data
 /// only during the call (`data` is NULL when `len` is 0).
 #[allow(non_camel_case_types)]
 pub type strongroom_write_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, data: *mut u8, len: usize) -> c_int>;
+
+/// The functions the two callback types hold (cbindgen.toml keeps these out of the header).
+pub(crate) type ReadFn = unsafe extern "C" fn(ctx: *mut c_void, data: *const u8, len: usize) -> c_int;
+type WriteFn = unsafe extern "C" fn(ctx: *mut c_void, data: *mut u8, len: usize) -> c_int;
 
 /// A buffer's storage.
 pub(crate) enum Secret {
@@ -142,16 +146,6 @@ impl Secret {
     }
 }
 
-/// The pointer a callback gets: NULL for an empty secret (Rust's dangling pointer for an
-/// empty slice is no address a C or Go caller should see).
-pub(crate) fn lent(bytes: &[u8]) -> *const u8 {
-    if bytes.is_empty() { std::ptr::null() } else { bytes.as_ptr() }
-}
-
-fn lent_mut(bytes: &mut [u8]) -> *mut u8 {
-    if bytes.is_empty() { std::ptr::null_mut() } else { bytes.as_mut_ptr() }
-}
-
 /// Puts a new secret in the table and writes its handle.
 pub(crate) fn publish(secret: Secret, out: crate::boundary::Out<'_, strongroom_buffer>) -> Outcome {
     out.set(strongroom_buffer { id: handles::insert(secret)? });
@@ -203,17 +197,11 @@ pub unsafe extern "C" fn strongroom_buffer_random(
     call(|| {
         // SAFETY: `out` is NULL or writable for one handle (this function's contract).
         let out = unsafe { self::out(out, "out") }?;
-        let mut secret = if flags & STRONGROOM_BUFFER_GUARDED != 0 && flags & !STRONGROOM_BUFFER_GUARDED == 0 {
-            Secret::Guarded(LockedBuffer::random(len)?)
-        } else {
-            Secret::zeroed(len, flags)?
-        };
-        if let Secret::Pooled(vec) = &mut secret {
-            // getrandom(2) writes straight into the protected bytes.
-            vec.with_mut(getrandom::fill)?.map_err(|e| {
-                Failure::new(crate::status::STRONGROOM_E_OS, format!("the system random generator failed: {e}"))
-            })?;
-        }
+        let mut secret = Secret::zeroed(len, flags)?;
+        // getrandom(2) writes straight into the protected bytes, pooled or guarded.
+        secret.with_mut(getrandom::fill)?.map_err(|e| {
+            Failure::new(crate::status::STRONGROOM_E_OS, format!("the system random generator failed: {e}"))
+        })?;
         publish(secret, out)
     })
 }
@@ -330,20 +318,15 @@ pub unsafe extern "C" fn strongroom_buffer_with(
     ctx: *mut c_void,
     result: *mut c_int,
 ) -> strongroom_status {
-    call(|| {
-        // SAFETY: `result` is NULL or a writable int (this function's contract).
-        let result = unsafe { optional_out(result, "result") }?;
-        let f = f.ok_or_else(|| Failure::new(crate::status::STRONGROOM_E_NULL_POINTER, "f is NULL"))?;
-        let returned = handles::with(buffer.id, |secret: &mut Secret| {
+    let run = |f: ReadFn| {
+        handles::with(buffer.id, |secret: &mut Secret| {
             // SAFETY: `f` has this signature and returns normally (the contract); `data` is
             // valid for `len` bytes until it returns, as the slot stays locked meanwhile.
             secret.with(|bytes| unsafe { f(ctx, lent(bytes), bytes.len()) })
-        })?;
-        if let Some(result) = result {
-            result.set(returned);
-        }
-        Ok(())
-    })
+        })
+    };
+    // SAFETY: `result` is NULL or a writable int (this function's contract).
+    call(|| unsafe { lend(f, result, run) })
 }
 
 /// Lends the buffer's bytes to `f` for reading and writing, as [`strongroom_buffer_with`]
@@ -358,20 +341,15 @@ pub unsafe extern "C" fn strongroom_buffer_with_mut(
     ctx: *mut c_void,
     result: *mut c_int,
 ) -> strongroom_status {
-    call(|| {
-        // SAFETY: `result` is NULL or a writable int (this function's contract).
-        let result = unsafe { optional_out(result, "result") }?;
-        let f = f.ok_or_else(|| Failure::new(crate::status::STRONGROOM_E_NULL_POINTER, "f is NULL"))?;
-        let returned = handles::with(buffer.id, |secret: &mut Secret| {
+    let run = |f: WriteFn| {
+        handles::with(buffer.id, |secret: &mut Secret| {
             // SAFETY: as in strongroom_buffer_with, and the bytes are writable and lent to
             // nobody else while the slot is locked.
             secret.with_mut(|bytes| unsafe { f(ctx, lent_mut(bytes), bytes.len()) })
-        })?;
-        if let Some(result) = result {
-            result.set(returned);
-        }
-        Ok(())
-    })
+        })
+    };
+    // SAFETY: `result` is NULL or a writable int (this function's contract).
+    call(|| unsafe { lend(f, result, run) })
 }
 
 /// Makes a guarded buffer read-only (a stray write faults). A pooled buffer cannot be

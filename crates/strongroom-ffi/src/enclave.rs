@@ -4,10 +4,10 @@ use std::ffi::{c_int, c_void};
 
 use strongroom::{Enclave, SecretVec};
 
-use crate::boundary::{call, optional_out, out};
-use crate::buffer::{Secret, publish, strongroom_buffer, strongroom_read_fn};
+use crate::boundary::{call, lend, lent, out};
+use crate::buffer::{ReadFn, Secret, publish, strongroom_buffer, strongroom_read_fn};
 use crate::handles;
-use crate::status::{Failure, STRONGROOM_E_NULL_POINTER, strongroom_status};
+use crate::status::strongroom_status;
 
 /// A handle to an enclave. Copying it copies the name, not the secret.
 #[allow(non_camel_case_types)]
@@ -87,20 +87,15 @@ pub unsafe extern "C" fn strongroom_enclave_with(
     ctx: *mut c_void,
     result: *mut c_int,
 ) -> strongroom_status {
-    call(|| {
-        // SAFETY: `result` is NULL or a writable int (this function's contract).
-        let result = unsafe { optional_out(result, "result") }?;
-        let f = f.ok_or_else(|| Failure::new(STRONGROOM_E_NULL_POINTER, "f is NULL"))?;
-        let returned = handles::with(enclave.id, |enclave: &mut Enclave| {
+    let run = |f: ReadFn| {
+        handles::with(enclave.id, |enclave: &mut Enclave| {
             // SAFETY: `f` has this signature and returns normally (the contract); the
             // plaintext is valid for `len` bytes until it returns.
-            Ok(enclave.with(|bytes| unsafe { f(ctx, crate::buffer::lent(bytes), bytes.len()) })?)
-        })?;
-        if let Some(result) = result {
-            result.set(returned);
-        }
-        Ok(())
-    })
+            Ok(enclave.with(|bytes| unsafe { f(ctx, lent(bytes), bytes.len()) })?)
+        })
+    };
+    // SAFETY: `result` is NULL or a writable int (this function's contract).
+    call(|| unsafe { lend(f, result, run) })
 }
 
 /// Writes the length of the enclave's plaintext to `*len`. Thread-safe.

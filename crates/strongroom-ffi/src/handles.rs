@@ -338,7 +338,8 @@ mod tests {
         assert_eq!(len_of(forged).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
         remove::<Secret>(h).unwrap();
         assert_eq!(remove::<Secret>(h).err().map(|f| f.status), Some(STRONGROOM_E_INVALID_HANDLE));
-        for bogus in [0, u64::MAX, 1 << 40, h + 1, h] {
+        // (The next slot is no bogus handle here: tests run in parallel and may hold it.)
+        for bogus in [0, u64::MAX, 1 << 40, h + (1 << 32), h] {
             assert_eq!(len_of(bogus).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
         }
     }
@@ -359,6 +360,22 @@ mod tests {
         let later: Vec<u64> = (0..8).map(|_| insert(secret(2)).unwrap()).collect();
         assert!(!later.contains(&first));
         assert_eq!(len_of(first).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
+        for h in later {
+            remove::<Secret>(h).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_slot_that_used_every_generation_is_retired() {
+        let h = insert(secret(1)).unwrap();
+        let (_, _, index) = decode(h);
+        // Fast-forward the slot to its last generation (as 2^24 reuses would).
+        lock(&slot(index).unwrap().state).generation = MAX_GENERATION;
+        let last = encode(Kind::Buffer, MAX_GENERATION, index);
+        remove::<Secret>(last).unwrap();
+        let later: Vec<u64> = (0..LOCAL_FREE_MAX + 2).map(|_| insert(secret(1)).unwrap()).collect();
+        assert!(later.iter().all(|&h| decode(h).2 != index), "a retired slot was handed out again");
+        assert_eq!(len_of(last).unwrap_err().status, STRONGROOM_E_INVALID_HANDLE);
         for h in later {
             remove::<Secret>(h).unwrap();
         }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -434,6 +435,18 @@ static void test_purge_and_harden(void) {
   EXPECT(STRONGROOM_E_INVALID_ARGUMENT, strongroom_set_default_policy(7));
 }
 
+/* After every function has run, the library has installed no signal handler of its own (Go
+   requires SA_ONSTACK of any; a C host owns its signals). SIGSEGV and SIGBUS are left out:
+   AddressSanitizer installs handlers for those in the sanitized run. */
+static void test_no_signal_handlers(void) {
+  int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    struct sigaction old;
+    CHECK(sigaction(signals[i], NULL, &old) == 0);
+    CHECK(!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL);
+  }
+}
+
 int main(void) {
   test_version_and_errors();
   test_buffers(0);
@@ -446,6 +459,7 @@ int main(void) {
   test_ml_dsa();
   test_age();
   test_purge_and_harden(); /* last: it wipes every secret */
+  test_no_signal_handlers();
   printf("test_api: %d checks passed\n", checks_run);
   return 0;
 }
