@@ -23,9 +23,9 @@ use std::io::{Read, Write};
 
 use base64ct::{Base64, Encoding};
 use libfuzzer_sys::fuzz_target;
+use strongroom::Error;
 use strongroom::age::{Decryptor, Encryptor, Identity, Recipient};
-use strongroom::{Error, SecretVec};
-use strongroom_fuzz::{AGE_PASSPHRASE, Input, Mutation, age_identities, age_identities_for, locked};
+use strongroom_fuzz::{AGE_PASSPHRASE, Input, Mutation, age_identities, age_identities_for, all_or_nothing, locked};
 
 /// Larger files are skipped: a few chunks say all there is to say.
 const MAX_INPUT: usize = 1 << 20;
@@ -35,22 +35,8 @@ const MAX_INPUT: usize = 1 << 20;
 /// stays and nothing else) and `Read` (chunks as they authenticate).
 fn decrypt(file: &[u8]) -> Result<Vec<u8>, Error> {
     let identities = age_identities_for(file);
-    let whole = Decryptor::new(file, identities).and_then(|mut decryptor| {
-        let mut out = SecretVec::new();
-        out.extend_from_slice(b"kept").unwrap();
-        let result = decryptor.read_to_end_secret(&mut out);
-        let all = out.expose().unwrap().to_vec();
-        match result {
-            Ok(n) => {
-                assert_eq!((n + 4, &all[..4]), (all.len(), &b"kept"[..]));
-                Ok(all[4..].to_vec())
-            }
-            Err(e) => {
-                assert_eq!(all, b"kept", "read_to_end_secret kept plaintext after {e:?}");
-                Err(e)
-            }
-        }
-    });
+    let whole = Decryptor::new(file, identities)
+        .and_then(|mut decryptor| all_or_nothing(|out| decryptor.read_to_end_secret(out)));
     let mut released = Vec::new();
     let streamed = Decryptor::new(file, identities).map(|mut decryptor| decryptor.read_to_end(&mut released));
     match (&whole, streamed) {

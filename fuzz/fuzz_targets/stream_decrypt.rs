@@ -13,10 +13,9 @@ use std::io::{Read, Write};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use strongroom::SecretVec;
 use strongroom::aead::Key;
 use strongroom::stream::{Decryptor, Encryptor, HEADER_LEN, MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
-use strongroom_fuzz::{Input, Mutation};
+use strongroom_fuzz::{Input, Mutation, all_or_nothing};
 
 fn key() -> &'static Key {
     static KEY: OnceLock<Key> = OnceLock::new();
@@ -25,22 +24,8 @@ fn key() -> &'static Key {
 
 /// Decrypts `stream` both ways; the plaintext, or what `Read` released before the error.
 fn decrypt(stream: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let whole = Decryptor::new(key(), stream).and_then(|mut decryptor| {
-        let mut out = SecretVec::new();
-        out.extend_from_slice(b"kept").unwrap();
-        let result = decryptor.read_to_end_secret(&mut out);
-        let all = out.expose().unwrap().to_vec();
-        match result {
-            Ok(n) => {
-                assert_eq!((n + 4, &all[..4]), (all.len(), &b"kept"[..]));
-                Ok(all[4..].to_vec())
-            }
-            Err(e) => {
-                assert_eq!(all, b"kept", "read_to_end_secret kept plaintext after {e:?}");
-                Err(e)
-            }
-        }
-    });
+    let whole =
+        Decryptor::new(key(), stream).and_then(|mut decryptor| all_or_nothing(|out| decryptor.read_to_end_secret(out)));
     let mut released = Vec::new();
     let streamed = match Decryptor::new(key(), stream) {
         Ok(mut decryptor) => decryptor.read_to_end(&mut released).map(|_| ()).map_err(|_| ()),

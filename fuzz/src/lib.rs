@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use base64ct::{Base64, Encoding};
-use strongroom::LockedBuffer;
 use strongroom::age::Identity;
+use strongroom::{LockedBuffer, SecretVec};
 
 /// The age testkit's X25519 identity (C2SP CCTV `age/testdata`, a published test key): most
 /// of the testkit's files are encrypted to it, so seeds from the testkit decrypt.
@@ -194,5 +194,27 @@ impl<'a> Input<'a> {
     /// Everything left.
     pub fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.0)
+    }
+}
+
+/// Runs `read_to_end_secret` (as `read`) into a vector that already holds 4 bytes, and checks
+/// it is all or nothing: on success it appended exactly what it counted, on an error it
+/// released nothing. Returns the plaintext read, or the error.
+pub fn all_or_nothing(
+    read: impl FnOnce(&mut SecretVec<u8>) -> strongroom::Result<usize>,
+) -> strongroom::Result<Vec<u8>> {
+    let mut out = SecretVec::new();
+    out.extend_from_slice(b"kept").unwrap();
+    let result = read(&mut out);
+    let all = out.expose().unwrap().to_vec();
+    match result {
+        Ok(n) => {
+            assert_eq!((n + 4, &all[..4]), (all.len(), &b"kept"[..]));
+            Ok(all[4..].to_vec())
+        }
+        Err(e) => {
+            assert_eq!(all, b"kept", "read_to_end_secret kept plaintext after {e:?}");
+            Err(e)
+        }
     }
 }
