@@ -149,8 +149,12 @@ pub fn verify() -> usize {
 pub(crate) fn probe_overflow() {
     if let Ok(ptr) = allocate(32) {
         // SAFETY: the byte after a 32-byte block is the next slot's canary header, inside
-        // the same live arena; overwriting it is the point of the probe.
-        unsafe { ptr.as_ptr().add(32).write_volatile(0x5a) };
+        // the same live arena; flipping it is the point of the probe.
+        let past_end = unsafe { ptr.as_ptr().add(32) };
+        // The canary is random: a fixed value would match its byte 1 time in 256 and leave it
+        // intact, so write the complement of what is there.
+        // SAFETY: `past_end` is the mapped, readable and writable header byte named above.
+        unsafe { past_end.write_volatile(!past_end.read_volatile()) };
         // SAFETY: allocated just above with this size.
         unsafe { deallocate(ptr, 32) };
     }
