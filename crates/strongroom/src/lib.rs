@@ -49,6 +49,8 @@
 //!   ([`aead::Nonce`]); [`kdf`]: passphrase to key; `kem` (Linux): ML-KEM and X-Wing
 //!   with decapsulation keys and shared secrets in protected memory; `sign` (Linux): ML-DSA
 //!   signatures with signing keys in protected memory.
+//! - [`AtomicFile`]: a file replaced whole or not at all (written beside its target, synced,
+//!   renamed over it), for the encrypted files that hold secrets at rest.
 //! - [`purge`] wipes every live secret at once; [`catch_interrupt`] does it on SIGINT or
 //!   SIGTERM; [`stack::run`] runs your key-handling code on a wiped, locked stack.
 //!
@@ -85,6 +87,7 @@ mod testing;
 pub mod aead;
 #[cfg(all(target_os = "linux", not(miri)))]
 pub mod age;
+mod atomic_file;
 mod buffer;
 mod crypto;
 #[cfg(all(target_os = "linux", not(miri)))]
@@ -117,6 +120,7 @@ pub mod stack;
 
 pub use alloc::secure_alloc::{Placement, SecureAlloc};
 pub use allocator_api2;
+pub use atomic_file::AtomicFile;
 pub use buffer::LockedBuffer;
 pub use enclave::Enclave;
 pub use enclave::{coffer, stream};
