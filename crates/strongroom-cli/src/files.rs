@@ -8,18 +8,16 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 use strongroom::age::{Decryptor, Encryptor, Identity, Recipient};
-use strongroom::{LockedBuffer, SecretString};
+use strongroom::{AtomicFile, LockedBuffer, SecretString};
 
 use crate::keyfile::{at, create_secret};
+use strongroom_cli::secret_input::{self, MAX_SECRET_FILE, read_protected, read_secret_file};
 
-/// The largest identity or passphrase file read (they are a few hundred bytes).
-const MAX_SECRET_FILE: u64 = 64 * 1024;
 /// Plaintext moves in pieces of this size, each in protected memory.
 const PIECE: usize = 16 * 1024;
 
@@ -268,19 +266,9 @@ pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
 
 /// A passphrase from the terminal, with echo off; asked twice when encrypting.
 fn ask_passphrase(confirm: bool) -> Result<LockedBuffer, String> {
-    let first = SecretString::read_passphrase("Enter passphrase: ").map_err(|e| e.to_string())?;
-    if first.is_empty() {
-        return Err("the passphrase is empty".into());
-    }
-    let mut out = LockedBuffer::new(first.len()).map_err(|e| e.to_string())?;
-    first.with(|text| out.copy_from(text.as_bytes())).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-    if confirm {
-        let second = SecretString::read_passphrase("Confirm passphrase: ").map_err(|e| e.to_string())?;
-        if !second.with(|text| out.ct_eq(text.as_bytes())).map_err(|e| e.to_string())? {
-            return Err("the passphrases do not match".into());
-        }
-    }
-    Ok(out)
+    let confirm = confirm.then_some("Confirm passphrase: ");
+    secret_input::ask_passphrase(&mut SecretString::read_passphrase, "Enter passphrase: ", confirm)?
+        .map_err(|refusal| refusal.to_string())
 }
 
 /// A passphrase file: its bytes less one trailing `\n` or `\r\n`, nothing else trimmed.
@@ -293,39 +281,6 @@ fn read_passphrase_file(path: &Path) -> Result<LockedBuffer, String> {
     }
     let mut out = LockedBuffer::new(end).map_err(|e| e.to_string())?;
     out.copy_from(&bytes[..end]).map_err(|e| e.to_string())?;
-    Ok(out)
-}
-
-/// A small secret file read straight into protected memory; warns when others may read it.
-fn read_secret_file(path: &Path) -> Result<LockedBuffer, String> {
-    let file = File::open(path).map_err(at(path, "cannot open"))?;
-    let meta = file.metadata().map_err(at(path, "cannot stat"))?;
-    if meta.permissions().mode() & 0o077 != 0 && meta.is_file() {
-        eprintln!("strongroom: warning: {} is readable or writable by others; chmod 600 it", path.display());
-    }
-    read_protected(file, MAX_SECRET_FILE).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Everything `input` holds (at most `limit` bytes), read straight into protected memory.
-fn read_protected(mut input: impl Read, limit: u64) -> Result<LockedBuffer, String> {
-    let mut held = strongroom::SecretVec::<u8>::new();
-    let mut piece = LockedBuffer::new(4096).map_err(|e| e.to_string())?;
-    loop {
-        let n = match piece.with_mut(|buf| input.read(buf)).map_err(|e| e.to_string())? {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.to_string()),
-        };
-        if n == 0 {
-            break;
-        }
-        if held.len() as u64 + n as u64 > limit {
-            return Err(format!("larger than {limit} bytes"));
-        }
-        piece.with(|buf| held.extend_from_slice(&buf[..n])).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-    }
-    let mut out = LockedBuffer::new(held.len()).map_err(|e| e.to_string())?;
-    out.copy_from(&held.expose().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -369,12 +324,8 @@ fn write_stdout(mut bytes: &[u8]) -> io::Result<()> {
 enum Output {
     Stdout,
     Device(File),
-    /// A temporary file beside the target; renamed over it by `commit`, removed on drop.
-    File {
-        temporary: PathBuf,
-        target: PathBuf,
-        file: Option<File>,
-    },
+    /// A temporary file beside the target: renamed over it by `commit`, removed if dropped.
+    File(AtomicFile),
 }
 
 impl Output {
@@ -390,33 +341,18 @@ impl Output {
             Ok(_) if !force => return Err(format!("{} exists: use -f to overwrite it", target.display())),
             _ => {}
         }
-        let name = target.file_name().ok_or_else(|| format!("{}: not a file name", target.display()))?;
-        let mut suffix = [0u8; 6];
-        getrandom(&mut suffix)?;
-        let tag: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-        let temporary = target.with_file_name(format!(".{}.{tag}.tmp", name.to_string_lossy()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)
-            .map_err(at(&temporary, "cannot create"))?;
-        Ok(Output::File { temporary, target: target.to_owned(), file: Some(file) })
+        Ok(Output::File(AtomicFile::create(target).map_err(at(target, "cannot create a temporary file beside"))?))
     }
 
     /// Makes the output final: for a file, flushed to disk and renamed over the target.
-    fn commit(mut self) -> Result<(), String> {
-        if let Output::File { temporary, target, file } = &mut self {
-            let file = file.take().expect("committed once");
-            file.sync_all().map_err(at(temporary, "cannot write"))?;
-            drop(file);
-            fs::rename(&*temporary, &*target).map_err(at(target, "cannot replace"))?;
-            *temporary = PathBuf::new();
-            // The rename is durable once the directory is on disk too.
-            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir, "cannot sync the directory"))?;
+    fn commit(self) -> Result<(), String> {
+        match self {
+            Output::File(file) => {
+                let target = file.target().to_owned();
+                file.commit().map_err(at(&target, "cannot write"))
+            }
+            Output::Stdout | Output::Device(_) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -425,7 +361,7 @@ impl Write for Output {
         match self {
             Output::Stdout => write_stdout(bytes).map(|()| bytes.len()),
             Output::Device(device) => device.write(bytes),
-            Output::File { file, .. } => file.as_mut().expect("not yet committed").write(bytes),
+            Output::File(file) => file.write(bytes),
         }
     }
 
@@ -433,23 +369,7 @@ impl Write for Output {
         match self {
             Output::Stdout => Ok(()),
             Output::Device(device) => device.flush(),
-            Output::File { file, .. } => file.as_mut().map_or(Ok(()), File::flush),
+            Output::File(file) => file.flush(),
         }
     }
-}
-
-impl Drop for Output {
-    /// An output never committed is removed: a failed run leaves the old file as it was.
-    fn drop(&mut self) {
-        if let Output::File { temporary, .. } = self
-            && !temporary.as_os_str().is_empty()
-        {
-            let _ = fs::remove_file(temporary);
-        }
-    }
-}
-
-fn getrandom(buf: &mut [u8]) -> Result<(), String> {
-    let mut file = File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?;
-    file.read_exact(buf).map_err(|e| format!("/dev/urandom: {e}"))
 }

@@ -12,6 +12,7 @@ mod files;
 mod inspect;
 mod kem;
 mod keyfile;
+/// Passphrases and secret files read into protected memory (shared with `sedit`).
 mod sig;
 
 /// `strongroom doctor`'s exit codes, shown by `--help`.
