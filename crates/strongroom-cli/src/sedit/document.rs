@@ -244,6 +244,20 @@ impl Document {
             return Ok((document, LockedBuffer::new(0).map_err(|e| e.to_string())?));
         };
         let name = request.path.display().to_string();
+        let found = if strongroom::sedit::is_sedit(&bytes) {
+            Some(FormatChoice::Sedit)
+        } else {
+            age_kind(&bytes).map(|_| FormatChoice::Age)
+        };
+        if let (Some(asked), Some(found)) = (request.format, found)
+            && asked != found
+        {
+            // Never ignored in silence: the file would be saved in a format other than asked.
+            return Err(format!(
+                "{name} is already a {} file: --format chooses the format of a new file only",
+                if found == FormatChoice::Sedit { "sedit" } else { "age" }
+            ));
+        }
         let (format, keys, plaintext) = if strongroom::sedit::is_sedit(&bytes) {
             open_sedit(request, &bytes, talk)?
         } else if let Some(armored) = age_kind(&bytes) {

@@ -265,6 +265,20 @@ fn a_file_in_neither_format_is_refused_before_any_prompt() {
     }
 }
 
+/// `--format` names the format of a new file; on an existing file of the other format it is
+/// refused, not ignored.
+#[test]
+fn format_for_an_existing_file_of_another_format_is_refused() {
+    let dir = TestDir::new("format");
+    let path = dir.join("notes.sedit");
+    fs::write(&path, strongroom::sedit::encrypt(b"x", b"pw", &CHEAP).unwrap()).unwrap();
+    let (message, transcript) = open_err(&OpenRequest { format: Some(FormatChoice::Age), ..request(&path) }, &[]);
+    assert!(message.contains("is already a sedit file: --format chooses the format of a new file only"), "{message}");
+    assert!(transcript.asked.is_empty());
+    let same = OpenRequest { format: Some(FormatChoice::Sedit), ..request(&path) };
+    assert_eq!(open_ok(&same, &["pw"]).1, b"x");
+}
+
 /// A file that cannot be read whatever the passphrase says so at once: before any prompt
 /// when the header shows it, else after the first passphrase, with no retry.
 #[test]
