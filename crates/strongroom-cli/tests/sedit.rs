@@ -863,3 +863,41 @@ fn a_kill_during_a_save_leaves_the_old_file_or_the_new() {
     eprintln!("{TEST}: {old} kills left the old file, {new} the new one; {left} temporary files left behind");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A document larger than RLIMIT_MEMLOCK allows is refused with the way out named; with
+/// `--allow-swap` it opens in unlocked memory, and the status line says so.
+#[test]
+fn a_document_over_the_memlock_limit_is_refused_unless_swap_is_allowed() {
+    const TEST: &str = "a_document_over_the_memlock_limit_is_refused_unless_swap_is_allowed";
+    if !tmux::available(TEST) {
+        return;
+    }
+    if !common::is_root() {
+        return common::skip(TEST, "needs root, to run sedit as nobody under a 64 KiB RLIMIT_MEMLOCK");
+    }
+    let dir = tempdir(TEST);
+    let (name, pass) = ("big.sedit", "big pass");
+    let line = "a line of a document that will not fit in 64 KiB of locked memory\n";
+    write_cheap(&dir, name, line.repeat(4000).as_bytes(), pass);
+    let sedit = env!("CARGO_BIN_EXE_sedit");
+    let as_nobody = ["prlimit", "--memlock=65536:65536", "setpriv", "--reuid=nobody", "--regid=nogroup"];
+    let run = |extra: &[&str]| {
+        let mut argv = as_nobody.to_vec();
+        argv.extend(["--clear-groups", sedit]);
+        argv.extend(extra);
+        argv.push(name);
+        let pane = Pane::run(&dir, &argv);
+        answer(&pane, name, pass, 1);
+        pane
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.wait_exit(PATIENCE), 1, "{}", refused.screen());
+    let screen = refused.screen();
+    assert!(screen.contains("cannot open big.sedit: cannot lock") && screen.contains("--allow-swap"), "{screen}");
+
+    let allowed = run(&["--allow-swap"]);
+    let screen = wait_for_editor(&allowed, name);
+    assert!(screen.contains("UNLOCKED: may swap") && screen.contains("a line of a document"), "{screen}");
+    quit(&allowed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -51,6 +51,11 @@ struct Args {
     /// Lock after this long without a key: minutes, or with a unit (90s, 5m); 0 turns it off.
     #[arg(long, value_name = "TIME", default_value = "5", value_parser = parse_idle)]
     lock_after: Duration,
+    /// Where RLIMIT_MEMLOCK is too small for the document, keep it in memory that is not
+    /// locked (it could reach swap) instead of refusing. Guard pages, no core dumps and
+    /// nothing in forked children still hold; the status line says UNLOCKED.
+    #[arg(long)]
+    allow_swap: bool,
 }
 
 /// `5` (minutes), `90s`, `5m`, or `0` (off).
@@ -65,6 +70,13 @@ fn parse_idle(text: &str) -> Result<Duration, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.allow_swap {
+        let policy = strongroom::Policy { lock: strongroom::Need::Preferred, ..strongroom::Policy::STANDARD };
+        if let Err(e) = strongroom::Policy::set_default(policy) {
+            eprintln!("sedit: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let hardening = strongroom::harden();
     if !hardening.fully_applied() {
         eprintln!("sedit: warning: process hardening incomplete (core dumps may be possible): {hardening:?}");
@@ -77,6 +89,9 @@ fn main() -> ExitCode {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(message)) | Err(message) => {
             eprintln!("sedit: {message}");
+            if message.contains("RLIMIT_MEMLOCK") && !args.allow_swap {
+                eprintln!("sedit: raise `ulimit -l`, or let the document live in memory that may swap: --allow-swap");
+            }
             ExitCode::FAILURE
         }
     };
@@ -102,7 +117,7 @@ fn edit(args: &Args) -> Result<Option<String>, String> {
     drop(plaintext);
     let mut editor = Editor::new(text);
     let mut term = terminal::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let outcome = run(&mut term, &mut editor, &mut document, args.lock_after);
+    let outcome = run(&mut term, &mut editor, &mut document, args);
     let restored = terminal::leave(&mut term);
     drop(editor);
     restored.map_err(|e| format!("cannot restore the terminal: {e}"))?;
@@ -114,10 +129,14 @@ fn run(
     term: &mut terminal::Term,
     editor: &mut Editor,
     document: &mut Document,
-    lock_after: Duration,
+    args: &Args,
 ) -> Result<Option<String>, String> {
+    let lock_after = args.lock_after;
     let name = document.name();
-    let format = document.format_label();
+    let format = match args.allow_swap {
+        true => format!("{} | UNLOCKED: may swap", document.format_label()),
+        false => document.format_label(),
+    };
     let lock_words = idle_words(lock_after);
     let labels = view::Labels { name: &name, format: &format, lock_after: &lock_words };
     let mut last_key = Instant::now();

@@ -428,7 +428,7 @@ fn open_age(
     let name = request.path.display().to_string();
     match Decryptor::new(bytes, &[]) {
         Err(Error::NoMatchingIdentity) => {}
-        Err(e) => return Err(damaged(&name, &e)),
+        Err(e) => return Err(not_opened(&name, &e)),
         Ok(_) => return Err(damaged(&name, &"its header opens without any identity")),
     }
     let stanzas = if armored { AgeStanzas::Unknown } else { age_stanzas(bytes) };
@@ -459,11 +459,20 @@ fn open_age(
     let plaintext = match decrypt_age(bytes, &identities) {
         Ok(plaintext) => plaintext,
         Err(Error::NoMatchingIdentity) => return Err(format!("none of the -i identities opens {name}")),
-        Err(e) => return Err(damaged(&name, &e)),
+        Err(e) => return Err(not_opened(&name, &e)),
     };
     drop(identities);
     let unlock = unlock_passphrase(request, talk)?;
     Ok((format, Keys::Identities { recipients, unlock }, plaintext))
+}
+
+/// Why a file did not open, once the passphrase or identity was not the problem: the file
+/// (its format, its limits) or this machine (locked memory, I/O), said apart.
+fn not_opened(name: &str, e: &Error) -> String {
+    match e {
+        Error::Format(_) | Error::LimitExceeded { .. } | Error::BelowMinimum { .. } | Error::Crypto => damaged(name, e),
+        _ => format!("cannot open {name}: {e}"),
+    }
 }
 
 /// The error for a file that cannot be read, whatever the passphrase.
@@ -598,7 +607,7 @@ fn ask_until_it_opens(
         (talk.say)(progress);
         match open(&passphrase) {
             Ok(plaintext) => return Ok((passphrase, plaintext)),
-            Err(e) if !is_wrong(&e) => return Err(damaged(name, &e)),
+            Err(e) if !is_wrong(&e) => return Err(not_opened(name, &e)),
             Err(_) if attempt < TRIES => (talk.say)("wrong passphrase (or the file was altered); try again"),
             Err(_) => {}
         }
