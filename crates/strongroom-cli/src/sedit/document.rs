@@ -135,7 +135,11 @@ impl Document {
     pub fn open(request: &OpenRequest) -> Result<(Document, LockedBuffer), String> {
         let mut say = |message: &str| eprintln!("{message}");
         let mut talk = Dialogue { ask: &mut SecretString::read_passphrase, say: &mut say };
-        Document::open_with(request, &mut talk)
+        let opened = Document::open_with(request, &mut talk);
+        // The KDF keeps its 64 MiB of (locked) work memory for the next derivation; an editor
+        // mostly waits for keys, so give it back until the next save.
+        strongroom::kdf::release_work_memory();
+        opened
     }
 
     /// The file name to show.
@@ -157,7 +161,9 @@ impl Document {
             self.overwrite = true;
             return Err(format!("{name} changed on disk since it was opened; save again to overwrite it"));
         }
-        let file = self.encrypt_into_new_file(plaintext).map_err(|e| format!("cannot save {name}: {e}"))?;
+        let file = self.encrypt_into_new_file(plaintext).map_err(|e| format!("cannot save {name}: {e}"));
+        strongroom::kdf::release_work_memory(); // as after opening
+        let file = file?;
         let temporary = FileId::at(file.path()).ok().flatten();
         let committed = file.commit();
         let replaced = FileId::at(&self.target).ok().flatten();
