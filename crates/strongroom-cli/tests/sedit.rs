@@ -901,3 +901,30 @@ fn a_document_over_the_memlock_limit_is_refused_unless_swap_is_allowed() {
     quit(&allowed);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Save-as (Ctrl-O) writes a new file with the same passphrase, and the editor goes on with
+/// it; the old file is left as it was.
+#[test]
+fn save_as_writes_a_new_file_and_goes_on_with_it() {
+    const TEST: &str = "save_as_writes_a_new_file_and_goes_on_with_it";
+    if !tmux::available(TEST) {
+        return;
+    }
+    let dir = tempdir(TEST);
+    let (name, pass) = ("draft.sedit", "draft pass");
+    let path = write_cheap(&dir, name, b"draft\n", pass);
+    let (pane, _) = open(&dir, name, pass, &[]);
+    pane.type_text("final ");
+    pane.keys(&["C-o"]);
+    pane.wait_for("Save as: ", QUICK);
+    pane.type_line("final.sedit");
+    pane.wait_for("saved final.sedit", QUICK);
+    wait_for_editor(&pane, "final.sedit");
+    pane.type_text("!");
+    pane.keys(&["C-s"]);
+    pane.wait_for("saved final.sedit", QUICK);
+    quit(&pane);
+    assert_eq!(decrypt(&dir.join("final.sedit"), pass), b"final !draft\n");
+    assert_eq!(decrypt(&path, pass), b"draft\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

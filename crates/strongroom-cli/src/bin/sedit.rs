@@ -6,7 +6,9 @@
 //! the visible lines and are wiped on lock and exit; after an idle time the document is
 //! sealed into an `Enclave` and the screen wiped until the passphrase is typed again.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -132,19 +134,15 @@ fn run(
     args: &Args,
 ) -> Result<Option<String>, String> {
     let lock_after = args.lock_after;
-    let name = document.name();
-    let format = match args.allow_swap {
-        true => format!("{} | UNLOCKED: may swap", document.format_label()),
-        false => document.format_label(),
-    };
     let lock_words = idle_words(lock_after);
-    let labels = view::Labels { name: &name, format: &format, lock_after: &lock_words };
+    let (mut name, mut format) = labels_of(document, args);
     let mut last_key = Instant::now();
     let mut wrong_unlocks = 0;
     loop {
         if let Some(signal) = terminal::pending_signal() {
             return Ok(Some(format!("stopped by signal {signal}; unsaved changes were discarded")));
         }
+        let labels = view::Labels { name: &name, format: &format, lock_after: &lock_words };
         term.draw(|frame| view::draw(frame, editor, &labels)).map_err(|e| e.to_string())?;
         let idle = last_key.elapsed();
         let wait = if lock_after.is_zero() || editor.mode == Mode::Locked {
@@ -162,10 +160,16 @@ fn run(
                 match editor.key(key).map_err(|e| e.to_string())? {
                     Command::None => {}
                     Command::Save => {
-                        save(term, editor, document, &labels);
+                        save(term, editor, document, &labels, None);
+                    }
+                    Command::SaveAs => {
+                        let path = editor.typed().with(|typed| PathBuf::from(OsStr::from_bytes(typed)));
+                        editor.clear_typed();
+                        save(term, editor, document, &labels, Some(&path.map_err(|e| e.to_string())?));
+                        (name, format) = labels_of(document, args);
                     }
                     Command::SaveAndQuit => {
-                        if save(term, editor, document, &labels) {
+                        if save(term, editor, document, &labels, None) {
                             return Ok(None);
                         }
                     }
@@ -200,15 +204,36 @@ fn run(
     }
 }
 
-/// Saves, saying how it went on the status line; whether it worked.
-fn save(term: &mut terminal::Term, editor: &mut Editor, document: &mut Document, labels: &view::Labels) -> bool {
-    editor.message = Some(format!("saving {}...", labels.name));
+/// The file's name and format for the status line.
+fn labels_of(document: &Document, args: &Args) -> (String, String) {
+    let format = match args.allow_swap {
+        true => format!("{} | UNLOCKED: may swap", document.format_label()),
+        false => document.format_label(),
+    };
+    (document.name(), format)
+}
+
+/// Saves (to `path`, for save-as), saying how it went on the status line; whether it worked.
+fn save(
+    term: &mut terminal::Term,
+    editor: &mut Editor,
+    document: &mut Document,
+    labels: &view::Labels,
+    path: Option<&Path>,
+) -> bool {
+    let name = path.map_or_else(|| labels.name.to_owned(), |p| p.display().to_string());
+    editor.message = Some(format!("saving {name}..."));
     let _ = term.draw(|frame| view::draw(frame, editor, labels));
     let len = editor.text.len();
-    match document.save(editor.text.contiguous(0..len)) {
+    let plaintext = editor.text.contiguous(0..len);
+    let saved = match path {
+        Some(path) => document.save_as(path, plaintext),
+        None => document.save(plaintext),
+    };
+    match saved {
         Ok(()) => {
             editor.saved();
-            editor.message = Some(format!("saved {}", labels.name));
+            editor.message = Some(format!("saved {name}"));
             true
         }
         Err(message) => {

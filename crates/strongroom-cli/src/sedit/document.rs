@@ -183,6 +183,23 @@ impl Document {
         })
     }
 
+    /// Saves to `path` instead, in the same format with the same keys; from then on the
+    /// document is that file. An existing file is not replaced (it is not this document's).
+    /// On error nothing changed: the document is still the old file.
+    pub fn save_as(&mut self, path: &Path, plaintext: &[u8]) -> Result<(), String> {
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(format!("{} exists: save as a new name", path.display()));
+        }
+        can_be_made(path)?;
+        let old = (self.path.clone(), self.target.clone(), self.on_disk, self.overwrite);
+        (self.path, self.target, self.on_disk, self.overwrite) = (path.to_owned(), path.to_owned(), None, false);
+        let saved = self.save(plaintext);
+        if saved.is_err() && self.on_disk.is_none() {
+            (self.path, self.target, self.on_disk, self.overwrite) = old;
+        }
+        saved
+    }
+
     /// Seals the passphrase away while the editor is locked.
     pub fn lock(&mut self) -> Result<(), String> {
         let name = self.name();

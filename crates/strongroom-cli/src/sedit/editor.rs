@@ -25,6 +25,8 @@ pub enum Mode {
     Find,
     /// Typing a line number (Ctrl-G).
     GoToLine,
+    /// Typing a file name to save as (Ctrl-O or F12).
+    SaveAs,
     /// Asked whether to save before quitting.
     QuitPrompt,
     /// The help screen (F1).
@@ -42,6 +44,9 @@ pub enum Command {
     Save,
     /// Save, then quit if that worked.
     SaveAndQuit,
+    /// Save to the file named by [`Editor::typed`] (then cleared with
+    /// [`Editor::clear_typed`]).
+    SaveAs,
     /// Quit without saving.
     Quit,
     /// Check [`Editor::typed`] as the unlock passphrase.
@@ -127,6 +132,11 @@ impl Editor {
         &self.typed
     }
 
+    /// Wipes what was typed into the prompt, once the caller has used it.
+    pub fn clear_typed(&mut self) {
+        self.typed.clear();
+    }
+
     /// Handles one key; what the caller must do about it.
     pub fn key(&mut self, key: KeyEvent) -> Result<Command> {
         if key.kind == KeyEventKind::Release {
@@ -137,7 +147,7 @@ impl Editor {
         }
         match self.mode {
             Mode::Edit => self.edit_key(key),
-            Mode::Find | Mode::GoToLine => self.prompt_key(key),
+            Mode::Find | Mode::GoToLine | Mode::SaveAs => self.prompt_key(key),
             Mode::QuitPrompt => Ok(self.quit_prompt_key(key)),
             Mode::Help => {
                 self.mode = Mode::Edit;
@@ -158,6 +168,7 @@ impl Editor {
             KeyCode::Backspace => self.erase(false)?,
             KeyCode::Delete => self.erase(true)?,
             KeyCode::F(1) => self.mode = Mode::Help,
+            KeyCode::F(12) => self.prompt(Mode::SaveAs),
             KeyCode::F(3) => self.find_again(!shift),
             KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down => self.arrow(key.code, ctrl, shift),
             KeyCode::Home | KeyCode::End | KeyCode::PageUp | KeyCode::PageDown => self.jump(key.code, ctrl, shift),
@@ -175,6 +186,7 @@ impl Editor {
             'q' => return Ok(Command::Quit),
             'f' => self.prompt(Mode::Find),
             'g' => self.prompt(Mode::GoToLine),
+            'o' => self.prompt(Mode::SaveAs),
             'z' => self.undo(true)?,
             'y' => self.undo(false)?,
             // Find previous, for terminals that send Shift-F3 as a cursor position report
@@ -208,6 +220,12 @@ impl Editor {
                 }
                 self.typed.clear();
                 self.find_again(true);
+            }
+            KeyCode::Enter if prompt == Mode::SaveAs => {
+                self.mode = Mode::Edit;
+                if !self.typed.is_empty() {
+                    return Ok(Command::SaveAs);
+                }
             }
             KeyCode::Enter => {
                 self.mode = Mode::Edit;

@@ -28,6 +28,7 @@ const HELP: &str = "\
 sedit: the text lives only in protected memory
 
 Ctrl-S  save              Ctrl-Q  quit (asks if unsaved)
+Ctrl-O or F12  save as (a new file, same format and passphrase)
 Ctrl-F  find              F3 / Shift-F3 (or Ctrl-R)  next / previous
 Ctrl-Z  undo              Ctrl-Y  redo
 Ctrl-X  cut (line if no selection)   Ctrl-C  copy   Ctrl-V  paste
@@ -59,6 +60,7 @@ pub fn draw(frame: &mut Frame, editor: &mut Editor, labels: &Labels) {
     let prompt = match editor.mode {
         Mode::Find => Some("Find: "),
         Mode::GoToLine => Some("Go to line: "),
+        Mode::SaveAs => Some("Save as: "),
         _ => None,
     };
     match prompt {
@@ -83,7 +85,7 @@ pub fn draw(frame: &mut Frame, editor: &mut Editor, labels: &Labels) {
         }
     }
     if editor.mode == Mode::Help {
-        let help = centered(area, 72, 18);
+        let help = centered(area, 72, 20);
         frame.render_widget(Clear, help);
         frame.render_widget(Paragraph::new(HELP).wrap(Wrap { trim: false }).block(Block::bordered()), help);
     }

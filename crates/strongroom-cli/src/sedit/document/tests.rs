@@ -344,6 +344,28 @@ fn a_v3_file_saves_with_its_own_parameters_and_reopens() {
 }
 
 #[test]
+fn save_as_writes_a_new_file_with_the_same_keys_and_becomes_it() {
+    let dir = TestDir::new("save-as");
+    let path = dir.join("notes.sedit");
+    let own = KdfParams { memory_kib: 16, iterations: 2, rounds: 5 };
+    sedit_file(&path, b"first", "pw", &own);
+    let (mut document, _, _) = open_ok(&request(&path), &["pw"]);
+    let message = document.save_as(&path, b"x").unwrap_err();
+    assert!(message.contains("exists: save as a new name"), "{message}");
+    let missing = dir.join("no/such/dir/copy.sedit");
+    assert!(document.save_as(&missing, b"x").is_err());
+    assert_eq!(document.name(), path.display().to_string(), "a failed save-as changes nothing");
+    let copy = dir.join("copy.sedit");
+    document.save_as(&copy, b"second").unwrap();
+    assert_eq!(document.name(), copy.display().to_string());
+    assert_eq!(sedit_plaintext(&copy, "pw"), b"second");
+    assert_eq!(header_params(&copy), own);
+    assert_eq!(sedit_plaintext(&path, "pw"), b"first", "the old file is left as it was");
+    document.save(b"third").unwrap();
+    assert_eq!(sedit_plaintext(&copy, "pw"), b"third", "later saves go to the new file");
+}
+
+#[test]
 fn a_v2_file_saves_as_v3_with_the_default_parameters() {
     let test = "a_v2_file_saves_as_v3_with_the_default_parameters";
     let vector = Path::new(VECTORS).join("v2_basic.sedit");

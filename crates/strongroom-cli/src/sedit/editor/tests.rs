@@ -180,6 +180,15 @@ fn quitting_with_changes_asks_first() {
     ctrl(&mut e, 'z');
     assert_eq!(ctrl(&mut e, 'q'), Command::Quit, "undone back to the saved text");
     assert_eq!(ctrl(&mut e, 's'), Command::Save);
+    ctrl(&mut e, 'o');
+    assert_eq!(e.mode, Mode::SaveAs);
+    assert_eq!(key(&mut e, KeyCode::Enter), Command::None, "no name, no save");
+    key(&mut e, KeyCode::F(12));
+    type_str(&mut e, "copy.sedit");
+    assert_eq!(key(&mut e, KeyCode::Enter), Command::SaveAs);
+    assert_eq!(&*e.typed().expose().unwrap(), b"copy.sedit");
+    e.clear_typed();
+    assert!(e.typed().is_empty());
 }
 
 #[test]
