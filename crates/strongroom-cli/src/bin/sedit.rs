@@ -157,7 +157,13 @@ fn run(
         match event {
             Some(Event::Key(key)) => {
                 last_key = Instant::now();
-                match editor.key(key).map_err(|e| e.to_string())? {
+                // A key that fails (out of protected memory, say) changed nothing: say so and go
+                // on, rather than end the editor with the document in it.
+                let command = editor.key(key).unwrap_or_else(|e| {
+                    editor.message = Some(format!("not done: {e}"));
+                    Command::None
+                });
+                match command {
                     Command::None => {}
                     Command::Save => {
                         save(term, editor, document, &labels, None);
@@ -175,11 +181,17 @@ fn run(
                     }
                     Command::Quit => return Ok(None),
                     Command::Unlock => {
-                        let right =
-                            editor.typed().with(|typed| document.unlock(typed)).map_err(|e| e.to_string())??;
-                        if right {
+                        let right = editor.typed().with(|typed| document.unlock(typed));
+                        let right = right.map_err(|e| e.to_string()).and_then(|right| right);
+                        let unlocked = match right {
+                            Ok(true) => editor.unlock().map(|()| true).map_err(|e| e.to_string()),
+                            other => other,
+                        };
+                        if let Err(e) = unlocked {
+                            // Still locked, nothing lost: the document stays sealed.
+                            editor.wrong_passphrase(format!("cannot unlock: {e}; try again"));
+                        } else if unlocked == Ok(true) {
                             wrong_unlocks = 0;
-                            editor.unlock().map_err(|e| e.to_string())?;
                         } else {
                             wrong_unlocks += 1;
                             if wrong_unlocks >= UNLOCK_TRIES {
@@ -196,7 +208,9 @@ fn run(
             }
             Some(Event::Paste(pasted)) if editor.mode == Mode::Edit => {
                 last_key = Instant::now();
-                editor.paste(pasted).map_err(|e| e.to_string())?;
+                if let Err(e) = editor.paste(pasted) {
+                    editor.message = Some(format!("not pasted: {e}"));
+                }
             }
             Some(Event::Paste(mut pasted)) => zeroize::Zeroize::zeroize(&mut pasted),
             _ => {}

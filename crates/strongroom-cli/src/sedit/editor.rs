@@ -584,16 +584,21 @@ impl Editor {
         Ok(())
     }
 
-    /// Reverses [`Editor::lock`] once the passphrase was right.
+    /// Reverses [`Editor::lock`] once the passphrase was right. On error (out of protected
+    /// memory) the editor stays locked with everything still sealed: try again.
     pub fn unlock(&mut self) -> Result<()> {
         self.typed.clear();
-        if let Some(sealed) = self.sealed.take() {
-            if let Some(text) = &sealed.text {
-                self.text = Text::unseal(text)?;
-            }
+        if let Some(sealed) = &self.sealed {
+            let text = sealed.text.as_ref().map(Text::unseal).transpose()?;
+            let (mut register, mut pattern) = (SecretVec::new(), SecretVec::new());
+            unseal(sealed.register.as_ref(), &mut register)?;
+            unseal(sealed.pattern.as_ref(), &mut pattern)?;
             self.history.unseal()?;
-            unseal(sealed.register.as_ref(), &mut self.register)?;
-            unseal(sealed.pattern.as_ref(), &mut self.pattern)?;
+            // Everything opened: only now let the sealed copies go.
+            if let Some(text) = text {
+                self.text = text;
+            }
+            (self.register, self.pattern, self.sealed) = (register, pattern, None);
         }
         self.mode = Mode::Edit;
         self.message = None;
