@@ -78,6 +78,68 @@ pub fn decrypt(file: &[u8], passphrase: &[u8]) -> Result<LockedBuffer> {
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub fn decrypt_with_limits(file: &[u8], passphrase: &[u8], limits: &KdfLimits) -> Result<LockedBuffer> {
+    let mut plain = LockedBuffer::new(plaintext_len(file)?)?;
+    decrypt_into(file, passphrase, limits, &mut plain.expose_mut()?)?;
+    Ok(plain)
+}
+
+/// How long the plaintext of `file` is (it is one AEAD message: its length follows from the
+/// file's); [`Error::Format`] for a file that is not sedit or too short to be one.
+///
+/// ```
+/// use strongroom::{kdf::KdfParams, sedit};
+/// let file = sedit::encrypt(b"twelve bytes", b"pw", &KdfParams { memory_kib: 8, iterations: 1, rounds: 1 })?;
+/// assert_eq!(sedit::plaintext_len(&file)?, 12);
+/// assert!(sedit::plaintext_len(b"SEDIT\0\x03\0").is_err());
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn plaintext_len(file: &[u8]) -> Result<usize> {
+    Ok(parse(file)?.sealed.len() - TAG_LEN)
+}
+
+/// [`decrypt_with_limits`] into `out`, which must be exactly [`plaintext_len`] bytes: for a
+/// caller that keeps the plaintext in protected memory of its own (an editor's text), so
+/// it is written once, where it stays. On any error `out` is left zeroed.
+///
+/// ```
+/// use strongroom::{SecretVec, kdf::{KdfLimits, KdfParams}, sedit};
+/// let file = sedit::encrypt(b"notes", b"pw", &KdfParams { memory_kib: 8, iterations: 1, rounds: 1 })?;
+/// let mut text = SecretVec::new();
+/// text.extend_from_slice(&[0; 5])?;
+/// sedit::decrypt_into(&file, b"pw", &KdfLimits::DEFAULT, &mut text.expose_mut()?)?;
+/// assert_eq!(&*text.expose()?, b"notes");
+/// # Ok::<(), strongroom::Error>(())
+/// ```
+pub fn decrypt_into(file: &[u8], passphrase: &[u8], limits: &KdfLimits, out: &mut [u8]) -> Result<()> {
+    let parsed = parse(file)?;
+    if out.len() != parsed.sealed.len() - TAG_LEN {
+        out.fill(0);
+        return Err(Error::ApiMisuse("decrypt_into's output must be exactly plaintext_len bytes"));
+    }
+    let opened = limits.check(&parsed.params).and_then(|()| {
+        // The parameters were checked before any work: they are not authenticated yet.
+        let derived = kdf::derive_key_with_limits(passphrase, parsed.salt, &parsed.params, limits)?;
+        let key = derived.key.expose()?;
+        let key: &[u8; 32] = (&key[..]).try_into().map_err(|_| Error::Internal("a derived key is 32 bytes"))?;
+        aead::open(key, parsed.nonce, parsed.aad, parsed.sealed, out)
+    });
+    if opened.is_err() {
+        out.fill(0);
+    }
+    opened
+}
+
+/// A sedit file taken apart; nothing in it is authenticated yet.
+struct Parsed<'a> {
+    params: KdfParams,
+    salt: &'a [u8],
+    aad: &'a [u8],
+    nonce: &'a [u8; NONCE_LEN],
+    sealed: &'a [u8],
+}
+
+/// Splits `file` into its parts, checking only lengths and the magic.
+fn parse(file: &[u8]) -> Result<Parsed<'_>> {
     if file.len() < 8 {
         return Err(Error::Format(FormatError::TooShort));
     }
@@ -99,18 +161,12 @@ pub fn decrypt_with_limits(file: &[u8], passphrase: &[u8], limits: &KdfLimits) -
         }
         _ => return Err(Error::Format(FormatError::UnsupportedVersion)),
     };
-    limits.check(&params)?; // before any work: the parameters are not authenticated yet
     if rest.len() < NONCE_LEN + TAG_LEN {
         return Err(Error::Format(FormatError::TooShort));
     }
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Internal("the nonce is 24 bytes"))?;
-    let derived = kdf::derive_key_with_limits(passphrase, salt, &params, limits)?;
-    let mut plain = LockedBuffer::new(sealed.len() - TAG_LEN)?;
-    let key = derived.key.expose()?;
-    let key: &[u8; 32] = (&key[..]).try_into().map_err(|_| Error::Internal("a derived key is 32 bytes"))?;
-    aead::open(key, nonce, aad, sealed, &mut plain.expose_mut()?)?;
-    Ok(plain)
+    let nonce = nonce.try_into().map_err(|_| Error::Internal("the nonce is 24 bytes"))?;
+    Ok(Parsed { params, salt, aad, nonce, sealed })
 }
 
 /// Encrypts `plaintext` as a v3 file under `passphrase` with `params` (a fresh salt and
