@@ -305,6 +305,11 @@ fn the_passphrase_and_unseen_lines_stay_out_of_sedits_ordinary_memory() {
     pane.wait_for(&format!("Passphrase for {name}: "), PATIENCE);
     pane.type_line(&passphrase);
     let screen = pane.wait_for(&format!("1 line 001 {}", markers[0]), PATIENCE);
+    // A search that matches nothing reads every line (memmem over the whole text), and what
+    // it read must not stay behind either.
+    pane.keys(&["C-f"]);
+    pane.type_line("no such text anywhere");
+    pane.wait_for("not found", PATIENCE);
     let on_screen = lines_on_screen(&screen, &markers);
     assert!(on_screen.contains(&1) && on_screen.len() >= 20, "lines on the screen: {on_screen:?}\n{screen}");
     assert!(on_screen.len() < 40, "{on_screen:?}");

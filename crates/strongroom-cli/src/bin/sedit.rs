@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use crossterm::event::Event;
 
-use strongroom_cli::sedit::{document, editor, terminal, text, view, wipe_alloc};
+use strongroom_cli::sedit::{document, editor, terminal, view, wipe_alloc};
 
 /// Every heap block is zeroed before it is freed (defence in depth: crossterm's parser, a
 /// pasted `String`, ratatui's cells): see `wipe_alloc`.
@@ -114,9 +114,7 @@ fn edit(args: &Args) -> Result<Option<String>, String> {
         import: args.import.clone(),
         needs_lock_passphrase: !args.lock_after.is_zero(),
     };
-    let (mut document, plaintext) = Document::open(&request)?;
-    let text = plaintext.with(text::Text::from_bytes).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-    drop(plaintext);
+    let (mut document, text) = Document::open(&request)?;
     let mut editor = Editor::new(text);
     let mut term = terminal::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let outcome = run(&mut term, &mut editor, &mut document, args);

@@ -17,6 +17,7 @@ use strongroom::age::{Decryptor, Encryptor, Identity, Recipient};
 use strongroom::kdf::{KdfLimits, KdfParams};
 use strongroom::{AtomicFile, Enclave, Error, LockedBuffer, SecretString, SecretVec};
 
+use super::text::Text;
 use crate::secret_input::{self, Ask, read_protected, read_secret_file};
 
 /// The largest file opened or imported: it is decrypted whole, into locked memory.
@@ -132,7 +133,7 @@ enum AgeStanzas {
 impl Document {
     /// Opens (or creates) the file, asking for passphrases on the terminal; returns the
     /// document and its plaintext in protected memory.
-    pub fn open(request: &OpenRequest) -> Result<(Document, LockedBuffer), String> {
+    pub fn open(request: &OpenRequest) -> Result<(Document, Text), String> {
         let mut say = |message: &str| eprintln!("{message}");
         let mut talk = Dialogue { ask: &mut SecretString::read_passphrase, say: &mut say };
         let opened = Document::open_with(request, &mut talk);
@@ -254,7 +255,7 @@ impl Document {
     }
 
     /// [`open`](Self::open) with the prompts and messages going through `talk`.
-    fn open_with(request: &OpenRequest, talk: &mut Dialogue<'_>) -> Result<(Document, LockedBuffer), String> {
+    fn open_with(request: &OpenRequest, talk: &mut Dialogue<'_>) -> Result<(Document, Text), String> {
         if let Some(plaintext) = &request.import {
             return Document::import(request, plaintext, talk);
         }
@@ -264,7 +265,7 @@ impl Document {
             let (name, label) = (request.path.display(), format.label());
             (talk.say)(&format!("{name} is a new file ({label}): it is written on the first save"));
             let document = Document::create(request, format, talk)?;
-            return Ok((document, LockedBuffer::new(0).map_err(|e| e.to_string())?));
+            return Ok((document, Text::from_bytes(b"").map_err(|e| e.to_string())?));
         };
         let name = request.path.display().to_string();
         let found = if strongroom::sedit::is_sedit(&bytes) {
@@ -315,11 +316,7 @@ impl Document {
     }
 
     /// `--import PLAINTEXT`: a new file made from a plaintext file, saved at once.
-    fn import(
-        request: &OpenRequest,
-        plaintext: &Path,
-        talk: &mut Dialogue<'_>,
-    ) -> Result<(Document, LockedBuffer), String> {
+    fn import(request: &OpenRequest, plaintext: &Path, talk: &mut Dialogue<'_>) -> Result<(Document, Text), String> {
         let name = request.path.display().to_string();
         if fs::symlink_metadata(&request.path).is_ok() {
             return Err(format!("{name} exists: --import writes a new file only (choose another name)"));
@@ -338,7 +335,8 @@ impl Document {
             "{name} written; the plaintext file {} was not removed (delete it yourself if it should go)",
             plaintext.display()
         ));
-        Ok((document, contents))
+        let text = contents.with(Text::from_bytes).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        Ok((document, text))
     }
 }
 
@@ -420,11 +418,7 @@ impl FileId {
 }
 
 /// What opens an existing sedit file: its passphrase (sedit files have no identities).
-fn open_sedit(
-    request: &OpenRequest,
-    bytes: &[u8],
-    talk: &mut Dialogue<'_>,
-) -> Result<(Format, Keys, LockedBuffer), String> {
+fn open_sedit(request: &OpenRequest, bytes: &[u8], talk: &mut Dialogue<'_>) -> Result<(Format, Keys, Text), String> {
     let name = request.path.display().to_string();
     let (version, params) = sedit_header(bytes).map_err(|e| damaged(&name, &e))?;
     if !request.identities.is_empty() {
@@ -434,7 +428,10 @@ fn open_sedit(
     // The AEAD fails alike for a wrong passphrase and an altered file: both are retried.
     let is_wrong = |e: &Error| matches!(e, Error::Crypto);
     let (passphrase, plaintext) = ask_until_it_opens(&name, talk, &progress, is_wrong, |pass| {
-        pass.with(|p| strongroom::sedit::decrypt(bytes, p)).and_then(|opened| opened)
+        // Decrypted straight into the editor's text: one protected copy, not two.
+        let len = strongroom::sedit::plaintext_len(bytes)?;
+        pass.with(|p| Text::filled(len, |out| strongroom::sedit::decrypt_into(bytes, p, &KdfLimits::DEFAULT, out)))
+            .and_then(|opened| opened)
     })?;
     Ok((Format::Sedit { version, params }, Keys::Passphrase(Secret::Open(passphrase)), plaintext))
 }
@@ -447,7 +444,7 @@ fn open_age(
     bytes: &[u8],
     armored: bool,
     talk: &mut Dialogue<'_>,
-) -> Result<(Format, Keys, LockedBuffer), String> {
+) -> Result<(Format, Keys, Text), String> {
     let name = request.path.display().to_string();
     match Decryptor::new(bytes, &[]) {
         Err(Error::NoMatchingIdentity) => {}
@@ -622,8 +619,8 @@ fn ask_until_it_opens(
     talk: &mut Dialogue<'_>,
     progress: &str,
     is_wrong: fn(&Error) -> bool,
-    mut open: impl FnMut(&LockedBuffer) -> strongroom::Result<LockedBuffer>,
-) -> Result<(LockedBuffer, LockedBuffer), String> {
+    mut open: impl FnMut(&LockedBuffer) -> strongroom::Result<Text>,
+) -> Result<(LockedBuffer, Text), String> {
     let prompt = format!("Passphrase for {name}: ");
     for attempt in 1..=TRIES {
         let passphrase = ask_refusing(talk, &prompt, None)?;
@@ -680,13 +677,11 @@ fn read_identities(paths: &[PathBuf]) -> Result<(Vec<Identity>, Vec<String>), St
     Ok((identities, recipients))
 }
 
-/// An age file's plaintext, all or nothing, in protected memory.
-fn decrypt_age(bytes: &[u8], identities: &[Identity]) -> strongroom::Result<LockedBuffer> {
+/// An age file's plaintext, all or nothing, as the editor's text.
+fn decrypt_age(bytes: &[u8], identities: &[Identity]) -> strongroom::Result<Text> {
     let mut plaintext = SecretVec::new();
     Decryptor::new(bytes, identities)?.read_to_end_secret(&mut plaintext)?;
-    let mut out = LockedBuffer::new(plaintext.len())?;
-    out.copy_from(&plaintext.expose()?)?;
-    Ok(out)
+    plaintext.with(Text::from_bytes)?
 }
 
 /// A copy of `bytes` in a buffer of its own.

@@ -302,8 +302,9 @@ impl Editor {
             (true, None) => self.cursor.checked_sub(1).unwrap_or(self.text.len()),
             _ => start,
         };
-        let found = self.pattern.with(|p| (self.text.find(p, from, forward), p.len()));
-        match found {
+        let found = self.pattern.with(|p| self.text.find(p, from, forward).map(|at| (at, p.len())));
+        match found.and_then(|found| found) {
+            Err(e) => self.message = Some(format!("cannot search: {e}")),
             Ok((Some(at), len)) => {
                 self.history.break_group();
                 self.anchor = Some(at);
@@ -318,7 +319,7 @@ impl Editor {
                     self.message = Some("search wrapped around".into());
                 }
             }
-            _ => self.message = Some("not found".into()),
+            Ok((None, _)) => self.message = Some("not found".into()),
         }
     }
 

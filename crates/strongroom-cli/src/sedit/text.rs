@@ -95,15 +95,20 @@ impl Text {
 
     /// A document holding `bytes` (copied into protected memory; the caller wipes its copy).
     pub fn from_bytes(bytes: &[u8]) -> Result<Text> {
-        let len = bytes.len();
+        Text::filled(bytes.len(), |out| {
+            out.copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// A document of `len` bytes that `fill` writes straight into the text's own block
+    /// (decrypting into it, say): the text is written once, where it stays, with no second
+    /// protected copy. An error from `fill` is returned, and the block is wiped as it goes.
+    pub fn filled(len: usize, fill: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<Text> {
         let gap = MIN_GAP.max(len / LOAD_GAP);
         let mut buf = zeroed(len.checked_add(gap).ok_or(Error::TooLarge)?)?;
-        buf[..len].copy_from_slice(bytes);
-        // Room for new lines too, so that typing does not soon reallocate the index.
-        let lines = memchr::memchr_iter(b'\n', bytes).count();
-        let mut newlines = SecureVec::new_in(SecureAlloc::new());
-        newlines.try_reserve_exact(lines + lines / LOAD_GAP + 64).map_err(|_| alloc_error())?;
-        newlines.extend(memchr::memchr_iter(b'\n', bytes));
+        fill(&mut buf[..len])?;
+        let newlines = on_secure_stack(|| newline_index(&buf[..len]))??;
         Ok(Text { buf, gap_start: len, gap_end: len + gap, newlines })
     }
 
@@ -212,6 +217,16 @@ impl Text {
 
     /// Inserts `bytes` at `at` (clamped to `len()`). On error the text is unchanged.
     pub fn insert(&mut self, at: usize, bytes: &[u8]) -> Result<()> {
+        match bytes.len() {
+            // A typed char: too short for the vectorised scan, and on the stack already
+            // (the terminal event that brought it).
+            0 | 1 => self.insert_scanning(at, bytes),
+            _ => on_secure_stack(|| self.insert_scanning(at, bytes))?,
+        }
+    }
+
+    /// [`Text::insert`], scanning `bytes` for newlines where it runs.
+    fn insert_scanning(&mut self, at: usize, bytes: &[u8]) -> Result<()> {
         let len = self.len();
         let (at, n) = (at.min(len), bytes.len());
         if n == 0 {
@@ -300,7 +315,15 @@ impl Text {
     /// Forward, the match starts are tried in the order `from + 1, …, len, 0, …, from`;
     /// backward, `from - 1, …, 0, len, …, from`: so a match at `from` itself is found only
     /// when it is the only one, and "find next" from a match's start finds the next one.
-    pub fn find(&self, pattern: &[u8], from: usize, forward: bool) -> Option<usize> {
+    /// It runs on the secure stack, which is wiped after: the search code keeps chunks of
+    /// the text it reads, and the pattern, in stack slots. An error only if that stack cannot
+    /// be had.
+    pub fn find(&self, pattern: &[u8], from: usize, forward: bool) -> Result<Option<usize>> {
+        on_secure_stack(|| self.find_here(pattern, from, forward))
+    }
+
+    /// [`Text::find`], on whatever stack it is called.
+    fn find_here(&self, pattern: &[u8], from: usize, forward: bool) -> Option<usize> {
         let len = self.len();
         if pattern.is_empty() || pattern.len() > len {
             return None;
@@ -440,6 +463,24 @@ impl Text {
     }
 }
 
+/// Runs `scan` on strongroom's secure stack, which is locked and wiped after. Scanning the
+/// text (memchr, memmem) reads it in 16- and 32-byte vectors that the code may keep in
+/// stack slots (unoptimised, it always does), and the ordinary stack is never wiped: there,
+/// off-screen lines would stay readable.
+fn on_secure_stack<R>(scan: impl FnOnce() -> R) -> Result<R> {
+    strongroom::stack::run(scan)
+}
+
+/// The offsets of every `\n` in `bytes`, with room for new lines too, so that typing does
+/// not soon reallocate the index.
+fn newline_index(bytes: &[u8]) -> Result<SecureVec<usize>> {
+    let lines = memchr::memchr_iter(b'\n', bytes).count();
+    let mut newlines = SecureVec::new_in(SecureAlloc::new());
+    newlines.try_reserve_exact(lines + lines / LOAD_GAP + 64).map_err(|_| alloc_error())?;
+    newlines.extend(memchr::memchr_iter(b'\n', bytes));
+    Ok(newlines)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
@@ -492,8 +533,8 @@ mod tests {
             let at = from.min(model.len());
             let forward = starts.iter().copied().find(|&s| s > at).or_else(|| starts.first().copied());
             let backward = starts.iter().copied().rev().find(|&s| s < at).or_else(|| starts.last().copied());
-            assert_eq!(text.find(pattern, from, true), forward, "{pattern:?} forward from {from}");
-            assert_eq!(text.find(pattern, from, false), backward, "{pattern:?} backward from {from}");
+            assert_eq!(text.find_here(pattern, from, true), forward, "{pattern:?} forward from {from}");
+            assert_eq!(text.find_here(pattern, from, false), backward, "{pattern:?} backward from {from}");
         }
     }
 
@@ -661,8 +702,8 @@ mod tests {
             check_find(&text, model, b"x");
             check_find(&text, model, model);
         }
-        assert_eq!(text.find(b"", 0, true), None);
-        assert_eq!(Text::from_bytes(b"").unwrap().find(b"a", 0, true), None);
+        assert_eq!(text.find(b"", 0, true).unwrap(), None);
+        assert_eq!(Text::from_bytes(b"").unwrap().find(b"a", 0, true).unwrap(), None);
     }
 
     /// Deleted bytes are wiped: the raw block holds no trace of them.
@@ -853,7 +894,7 @@ mod tests {
             sum = sum.wrapping_add(line + text.line_start(line) + text.line_end(line));
         });
         let t = Instant::now();
-        let found = text.find(b"lazy cat", text.len() / 2, true);
+        let found = text.find(b"lazy cat", text.len() / 2, true).unwrap();
         println!("find with no match, over the whole text: {:?} ({found:?}, {sum})", t.elapsed());
     }
 }

@@ -30,7 +30,7 @@ impl Transcript {
 }
 
 /// `open` with `answers` typed at its prompts, in order; every answer must be used.
-fn open_scripted(request: &OpenRequest, answers: &[&str]) -> (Result<(Document, LockedBuffer), String>, Transcript) {
+fn open_scripted(request: &OpenRequest, answers: &[&str]) -> (Result<(Document, Text), String>, Transcript) {
     let mut left: VecDeque<&str> = answers.iter().copied().collect();
     let (mut asked, mut said) = (Vec::new(), Vec::new());
     let result = {
@@ -52,8 +52,9 @@ fn open_scripted(request: &OpenRequest, answers: &[&str]) -> (Result<(Document, 
 #[track_caller]
 fn open_ok(request: &OpenRequest, answers: &[&str]) -> (Document, Vec<u8>, Transcript) {
     let (result, transcript) = open_scripted(request, answers);
-    let (document, plaintext) = result.unwrap_or_else(|e| panic!("{e}; said {:?}", transcript.said));
-    let plaintext = plaintext.expose().unwrap().to_vec();
+    let (document, mut text) = result.unwrap_or_else(|e| panic!("{e}; said {:?}", transcript.said));
+    let len = text.len();
+    let plaintext = text.contiguous(0..len).to_vec();
     (document, plaintext, transcript)
 }
 
