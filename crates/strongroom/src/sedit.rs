@@ -78,6 +78,7 @@ pub fn decrypt(file: &[u8], passphrase: &[u8]) -> Result<LockedBuffer> {
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub fn decrypt_with_limits(file: &[u8], passphrase: &[u8], limits: &KdfLimits) -> Result<LockedBuffer> {
+    limits.check(&parse(file)?.params)?; // before any allocation, as `decrypt_into` does before any work
     let mut plain = LockedBuffer::new(plaintext_len(file)?)?;
     decrypt_into(file, passphrase, limits, &mut plain.expose_mut()?)?;
     Ok(plain)
@@ -94,7 +95,7 @@ pub fn decrypt_with_limits(file: &[u8], passphrase: &[u8], limits: &KdfLimits) -
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub fn plaintext_len(file: &[u8]) -> Result<usize> {
-    Ok(parse(file)?.sealed.len() - TAG_LEN)
+    Ok(parse(file)?.sealed()?.1.len() - TAG_LEN)
 }
 
 /// [`decrypt_with_limits`] into `out`, which must be exactly [`plaintext_len`] bytes: for a
@@ -111,34 +112,50 @@ pub fn plaintext_len(file: &[u8]) -> Result<usize> {
 /// # Ok::<(), strongroom::Error>(())
 /// ```
 pub fn decrypt_into(file: &[u8], passphrase: &[u8], limits: &KdfLimits, out: &mut [u8]) -> Result<()> {
-    let parsed = parse(file)?;
-    if out.len() != parsed.sealed.len() - TAG_LEN {
-        out.fill(0);
-        return Err(Error::ApiMisuse("decrypt_into's output must be exactly plaintext_len bytes"));
-    }
-    let opened = limits.check(&parsed.params).and_then(|()| {
-        // The parameters were checked before any work: they are not authenticated yet.
-        let derived = kdf::derive_key_with_limits(passphrase, parsed.salt, &parsed.params, limits)?;
-        let key = derived.key.expose()?;
-        let key: &[u8; 32] = (&key[..]).try_into().map_err(|_| Error::Internal("a derived key is 32 bytes"))?;
-        aead::open(key, parsed.nonce, parsed.aad, parsed.sealed, out)
-    });
+    let opened = open_into(file, passphrase, limits, out);
     if opened.is_err() {
         out.fill(0);
     }
     opened
 }
 
-/// A sedit file taken apart; nothing in it is authenticated yet.
+fn open_into(file: &[u8], passphrase: &[u8], limits: &KdfLimits, out: &mut [u8]) -> Result<()> {
+    let parsed = parse(file)?;
+    // Before any work, and before the body's length: the header alone decides (its
+    // parameters are not authenticated yet).
+    limits.check(&parsed.params)?;
+    let (nonce, sealed) = parsed.sealed()?;
+    if out.len() != sealed.len() - TAG_LEN {
+        return Err(Error::ApiMisuse("decrypt_into's output must be exactly plaintext_len bytes"));
+    }
+    let derived = kdf::derive_key_with_limits(passphrase, parsed.salt, &parsed.params, limits)?;
+    let key = derived.key.expose()?;
+    let key: &[u8; 32] = (&key[..]).try_into().map_err(|_| Error::Internal("a derived key is 32 bytes"))?;
+    aead::open(key, nonce, parsed.aad, sealed, out)
+}
+
+/// A sedit file's header taken apart; nothing in it is authenticated yet.
 struct Parsed<'a> {
     params: KdfParams,
     salt: &'a [u8],
     aad: &'a [u8],
-    nonce: &'a [u8; NONCE_LEN],
-    sealed: &'a [u8],
+    /// What follows the header: the nonce, then the ciphertext and its tag.
+    rest: &'a [u8],
 }
 
-/// Splits `file` into its parts, checking only lengths and the magic.
+impl<'a> Parsed<'a> {
+    /// The nonce, and the ciphertext with its tag.
+    fn sealed(&self) -> Result<(&'a [u8; NONCE_LEN], &'a [u8])> {
+        if self.rest.len() < NONCE_LEN + TAG_LEN {
+            return Err(Error::Format(FormatError::TooShort));
+        }
+        let (nonce, sealed) = self.rest.split_at(NONCE_LEN);
+        let nonce = nonce.try_into().map_err(|_| Error::Internal("the nonce is 24 bytes"))?;
+        Ok((nonce, sealed))
+    }
+}
+
+/// Splits `file`'s header from the rest, checking only lengths and the magic.
 fn parse(file: &[u8]) -> Result<Parsed<'_>> {
     if file.len() < 8 {
         return Err(Error::Format(FormatError::TooShort));
@@ -161,12 +178,7 @@ fn parse(file: &[u8]) -> Result<Parsed<'_>> {
         }
         _ => return Err(Error::Format(FormatError::UnsupportedVersion)),
     };
-    if rest.len() < NONCE_LEN + TAG_LEN {
-        return Err(Error::Format(FormatError::TooShort));
-    }
-    let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let nonce = nonce.try_into().map_err(|_| Error::Internal("the nonce is 24 bytes"))?;
-    Ok(Parsed { params, salt, aad, nonce, sealed })
+    Ok(Parsed { params, salt, aad, rest })
 }
 
 /// Encrypts `plaintext` as a v3 file under `passphrase` with `params` (a fresh salt and
@@ -274,5 +286,23 @@ mod tests {
         zero_memory[8..12].copy_from_slice(&0u32.to_be_bytes());
         assert!(matches!(decrypt(&zero_memory, b"pw"), Err(Error::BelowMinimum { .. })));
         assert!(start.elapsed() < std::time::Duration::from_millis(500), "{:?}", start.elapsed());
+    }
+
+    /// The header alone decides: hostile parameters are refused even when the body is too
+    /// short to hold a nonce and a tag (the fuzzer's find, when the length check came first),
+    /// by `decrypt`, `decrypt_into` and with the body intact.
+    #[test]
+    fn hostile_parameters_are_refused_before_the_body_is_looked_at() {
+        let mut short = encrypt(b"x", b"pw", &CHEAP).unwrap();
+        short[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+        short.truncate(V3_HEADER_LEN + 3);
+        assert!(matches!(decrypt(&short, b"pw"), Err(Error::LimitExceeded { .. })));
+        let mut out = [0u8; 0];
+        let refused = decrypt_into(&short, b"pw", &KdfLimits::DEFAULT, &mut out);
+        assert!(matches!(refused, Err(Error::LimitExceeded { .. })), "{refused:?}");
+        let mut v2 = b"SEDIT\0\x02\0".to_vec();
+        v2.extend_from_slice(&[0; 16 + 3]);
+        let tight = KdfLimits { max_memory_kib: 1024, ..KdfLimits::DEFAULT };
+        assert!(matches!(decrypt_with_limits(&v2, b"pw", &tight), Err(Error::LimitExceeded { .. })));
     }
 }
