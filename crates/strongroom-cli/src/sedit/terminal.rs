@@ -476,12 +476,15 @@ mod tests {
         assert_eq!(spare.len(), expected);
         spare
             .iter()
-            // SAFETY: the buffer was made by `vec![cell; n]` (exactly `n` capacity) and only
-            // shrank since, so every spare slot holds a cell that `truncate` dropped; dropping
-            // a cell with an inline symbol frees nothing and leaves a valid cell, and the
-            // caller vouches that no symbol there was on the heap (or that the wipe replaced
-            // them all with blanks).
-            .map(|slot| unsafe { slot.assume_init_ref() }.symbol())
+            .map(|slot| {
+                // The buffer was made by `vec![cell; n]` (exactly `n` capacity) and only shrank
+                // since, so every spare slot holds a cell that `truncate` dropped; dropping a
+                // cell with an inline symbol frees nothing and leaves a valid cell, and the
+                // caller vouches that no symbol there was on the heap (or that the wipe
+                // replaced them all with blanks).
+                // SAFETY: so each spare slot holds a valid cell, as argued just above.
+                unsafe { slot.assume_init_ref() }.symbol()
+            })
             .collect()
     }
 
